@@ -1,0 +1,214 @@
+"""Site boilerplate and metadata lines: recognise them so they are never spoken.
+
+Every rule is a named regular expression with a word limit: a paragraph is
+boilerplate only when the *whole* paragraph is short enough and matches, so a
+sentence of article text that happens to mention "donate" or "subscribe" is
+kept. Rules describe kinds of page furniture (appeals, comment forms, share
+buttons, photo credits), never the exact strings of one site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "BOILERPLATE_RULES",
+    "Byline",
+    "boilerplate_rule",
+    "is_section_break",
+    "parse_byline",
+    "parse_dateline",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One kind of page furniture."""
+
+    name: str
+    """Short name used in logs."""
+    pattern: re.Pattern[str]
+    """Searched in the paragraph text (case-insensitive)."""
+    max_words: int
+    """Longer paragraphs never match: article prose is not furniture."""
+
+
+def _rule(name: str, pattern: str, max_words: int) -> Rule:
+    return Rule(name, re.compile(pattern, re.IGNORECASE), max_words)
+
+
+BOILERPLATE_RULES: tuple[Rule, ...] = (
+    _rule(
+        "donation appeal",
+        r"\bconsider (making )?(a )?(contribution|donation|donating|supporting)\b"
+        r"|^donate\b|\bdonate (now|today|here)\b|\bsupport (us|our (work|journalism|reporting))\b"
+        r"|\bsupport (independent|quality|local|public)( \w+)? (journalism|news|reporting)\b"
+        r"|\bbecome a (member|patron|subscriber|supporter)\b"
+        r"|\bnot free to produce\b",
+        60,
+    ),
+    _rule(
+        "subscription appeal",
+        r"^(subscribe|sign up)\b|\b(our|free|daily|weekly) (\w+ )?newsletter\b"
+        r"|\bjoin [\d,.]+k? other subscribers\b|\breceive notifications of new posts\b",
+        30,
+    ),
+    _rule(
+        "comment form",
+        r"^leave a (reply|comment)\b|^your email address will not be published"
+        r"|^required fields are marked|^(post|submit) comment$|^cancel reply$|^reply$"
+        r"|^comments?( \(\d+\))?$|^\d+ (thoughts|comments|responses|replies) on\b"
+        r"|^save my name, email|^(name|email|website|comment) \*$"
+        r"|^notify me of (new|follow-up)",
+        30,
+    ),
+    _rule(
+        "share and like buttons",
+        r"^share (this|on|the)\b|^(like|share) this:?$|^loading\.*$"
+        r"|^(tweet|print|email|facebook|twitter|linkedin|reddit|whatsapp|pinterest)$",
+        6,
+    ),
+    _rule(
+        "read-more link",
+        r"^(read more|continue reading|read the full (story|article)"
+        r"|related (articles|stories|posts)|more from\b|recommended for you|you may also like)\b",
+        10,
+    ),
+    _rule("advertisement", r"^(advertisement|advert|sponsored( content)?|ad)$", 2),
+    _rule(
+        "photo credit",
+        r"^((photo|image|picture|photograph|illustration|video)s?( credit)?|credit|source)"
+        r"\s*[:/|–—-]"
+        r"|^(photo|image|picture)s? (credit|courtesy)\b"
+        r"|^\(?(photo|image)s?:",
+        20,
+    ),
+    _rule(
+        "accessibility link",
+        r"^skip to (main )?(content|navigation|main|footer)\b|^jump to:?( navigation| search)?\b",
+        8,
+    ),
+    _rule("cookie notice", r"\b(this site|we) uses? cookies\b", 40),
+    _rule(
+        "site tagline",
+        r"^from [\w .'-]+, the free [\w .'-]+$|^from [\w .'-]+, the free [\w ]+ (you|that) .*!$",
+        16,
+    ),
+    _rule(
+        "archive notice",
+        r"^this (page|article|story) (is|has been|was) archived\b",
+        80,
+    ),
+    _rule(
+        "republication notice",
+        r"^this (article|story|post) (was )?(originally|first) (published|appeared)\b"
+        r"|\bis republished here under\b",
+        50,
+    ),
+    _rule(
+        "site footer",
+        r"^(©|\(c\)|copyright\b)|^proudly powered by\b|^powered by \w+$|^all rights reserved\b",
+        15,
+    ),
+    _rule(
+        "navigation",
+        r"^(post navigation|next post|previous post|recent posts|recent comments|archives"
+        r"|categories|tags|tagged|posted in|menu( and widgets)?|search)\b:?$",
+        4,
+    ),
+)
+
+SECTION_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·]\s*){3,}$")
+"""`* * *`, `*       *`, `###`, `---`: section breaks and press-release end marks."""
+
+
+def boilerplate_rule(text: str) -> str | None:
+    """Name of the rule that marks the whole of ``text`` as boilerplate, or None."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    words = len(stripped.split())
+    for rule in BOILERPLATE_RULES:
+        if words <= rule.max_words and rule.pattern.search(stripped):
+            return rule.name
+    return None
+
+
+def is_section_break(text: str) -> bool:
+    """True for a line made only of break marks (`* * *`, `###`, `---`)."""
+    return bool(SECTION_BREAK.match(text))
+
+
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH = (
+    r"(?P<month>" + "|".join(_MONTHS) + r"|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
+)
+_DATE_FORMS = (
+    rf"(?:{_WEEKDAY},?\s+)?{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})",
+    rf"(?:{_WEEKDAY},?\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}})",
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})",
+)
+DATELINES = tuple(re.compile(rf"^{form}$", re.IGNORECASE) for form in _DATE_FORMS)
+BYLINES = tuple(
+    re.compile(rf"^(?:posted|published|updated)(?: on)?\s+{form}(?:\s+by\s+(?P<author>.+))?$", re.I)
+    for form in _DATE_FORMS
+)
+BY_AUTHOR = re.compile(r"^by\s+(?P<author>[^\W\d][\w.'’-]*(?:\s+[^\W\d][\w.'’-]*){0,4})$", re.I)
+
+
+def _to_date(match: re.Match[str]) -> dt.date | None:
+    month_text = match.group("month").lower().rstrip(".")
+    if month_text.isdigit():
+        month = int(month_text)
+    else:
+        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(month_text[:3]))
+    try:
+        return dt.date(int(match.group("year")), month, int(match.group("day")))
+    except ValueError:
+        return None
+
+
+def parse_dateline(text: str) -> dt.date | None:
+    """The date of a line that is only a date ("Friday, August 21, 2015"), else None."""
+    for pattern in DATELINES:
+        match = pattern.match(text.strip())
+        if match:
+            return _to_date(match)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """What a byline or "Posted on ..." line says."""
+
+    author: str | None
+    published: dt.date | None
+
+
+def parse_byline(text: str) -> Byline | None:
+    """Author and date of a byline ("By Jane Doe", "Posted on May 1, 2020 by desk")."""
+    stripped = text.strip()
+    for pattern in BYLINES:
+        match = pattern.match(stripped)
+        if match:
+            return Byline(match.group("author"), _to_date(match))
+    match = BY_AUTHOR.match(stripped)
+    if match:
+        return Byline(match.group("author"), None)
+    return None

@@ -1,0 +1,13 @@
+"""html reader (not written yet)."""
+
+from __future__ import annotations
+
+from narrator.errors import NarratorError
+from narrator.readers import Draft
+
+__all__ = ["read_html"]
+
+
+def read_html(text: str) -> Draft:
+    """Not supported yet."""
+    raise NarratorError("html articles are not supported yet", hint="convert it to .txt")

@@ -1,0 +1,409 @@
+"""Behaviour of narrator.ingest.read_article, checked against the real corpus."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from narrator.errors import NarratorError
+from narrator.ingest import read_article, slugify
+from narrator.models import Article, Block
+from narrator.readers import clean_text
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_accfa6063b6ad7f7.txt"
+needs_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"development corpus not found at {CORPUS}"
+)
+
+
+FORMATS = {"text"}
+"""Corpus formats whose reader is implemented."""
+
+
+def _annotations() -> list[Any]:
+    if not CORPUS.is_dir():
+        return []
+    params = []
+    for json_path in sorted(CORPUS.glob("*.json")):
+        ann = json.loads(json_path.read_text(encoding="utf-8"))
+        if ann.get("paragraph_count") and ann["format"] in FORMATS:
+            params.append(pytest.param(ann, id=json_path.stem))
+    return params
+
+
+ANNOTATED = _annotations()
+
+
+def _read(ann: dict[str, Any]) -> Article:
+    return read_article(CORPUS / ann["file"])
+
+
+def _norm(text: str) -> str:
+    return clean_text(text)
+
+
+def _body(article: Article, ann: dict[str, Any]) -> list[Block]:
+    """Body blocks: not headings, not lines the annotation calls optional."""
+    optional = {_norm(line) for line in ann.get("optional") or []}
+    return [b for b in article.blocks if b.kind != "heading" and b.text not in optional]
+
+
+def _strip_optional_label(text: str, ann: dict[str, Any]) -> str:
+    """Remove a leading optional speaker label such as 'Wikinews:'."""
+    for label in ann.get("optional") or []:
+        if label.endswith(":") and text.startswith(label + " "):
+            return text[len(label) + 1 :]
+    return text
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_title_is_read(ann: dict[str, Any]) -> None:
+    assert _read(ann).title == _norm(ann["title"])
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_paragraph_count_matches(ann: dict[str, Any]) -> None:
+    assert len(_body(_read(ann), ann)) == ann["paragraph_count"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_paragraphs_start_in_order(ann: dict[str, Any]) -> None:
+    body = [_strip_optional_label(b.text, ann) for b in _body(_read(ann), ann)]
+    starts = [_norm(s) for s in ann["paragraph_starts"]]
+    assert [text[: len(start)] for text, start in zip(body, starts, strict=True)] == starts
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_headings_are_found(ann: dict[str, Any]) -> None:
+    headings = [b.text for b in _read(ann).blocks if b.kind == "heading"]
+    optional = {_norm(line) for line in ann.get("optional") or []}
+    expected = [_norm(h) for h in ann.get("headings") or []]
+    assert [h for h in headings if h not in optional] == expected
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_list_items_are_marked(ann: dict[str, Any]) -> None:
+    items = [b for b in _read(ann).blocks if b.kind == "list_item"]
+    assert len(items) == ann.get("list_item_count", 0)
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_every_body_word_reaches_a_block(ann: dict[str, Any]) -> None:
+    if "word_count_body" not in ann:
+        pytest.skip("annotation gives no word count")
+    body = [_strip_optional_label(b.text, ann) for b in _body(_read(ann), ann)]
+    assert sum(len(text.split()) for text in body) == ann["word_count_body"]
+
+
+def _spoken_boilerplate(article: Article, boilerplate: list[str]) -> list[str]:
+    """Boilerplate strings found in blocks: short ones as whole blocks, long ones anywhere."""
+    texts = [article.title, *(b.text for b in article.blocks)]
+    found = []
+    for item in map(_norm, boilerplate):
+        if len(item.split()) <= 3:
+            hit = any(text == item or text.startswith(item + " ") for text in texts)
+        else:
+            hit = any(item in text for text in texts)
+        if hit:
+            found.append(item)
+    return found
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_boilerplate_is_never_in_a_block(ann: dict[str, Any]) -> None:
+    assert _spoken_boilerplate(_read(ann), ann.get("boilerplate") or []) == []
+
+
+@needs_corpus
+@pytest.mark.parametrize("ann", ANNOTATED)
+def test_corpus_title_is_not_repeated_in_the_body(ann: dict[str, Any]) -> None:
+    article = _read(ann)
+    assert all(b.text != article.title for b in article.blocks)
+
+
+@needs_corpus
+def test_dateline_becomes_the_published_date() -> None:
+    article = read_article(CORPUS / "02_wikinews_north_korea_quasi_war.txt")
+    assert article.published == dt.date(2015, 8, 21)
+    assert "Friday, August 21, 2015" in article.dropped
+
+
+@needs_corpus
+def test_latin1_file_keeps_its_accents() -> None:
+    article = read_article(CORPUS / "93_latin1_street_charleston.txt")
+    text = " ".join(b.text for b in article.blocks)
+    assert "Legaré" in text
+    assert "\ufffd" not in text
+    assert article.title == "HISTORY AND ARISTOCRACY"
+
+
+@needs_corpus
+def test_title_only_file_is_an_error_naming_it() -> None:
+    path = CORPUS / "94_title_only.txt"
+    with pytest.raises(NarratorError, match="no article body") as info:
+        read_article(path)
+    assert info.value.path == path
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"sample seed not found at {SEED}")
+def test_seed_drops_appeal_and_comment_form_and_keeps_the_rest() -> None:
+    article = read_article(SEED)
+    assert article.dropped == (
+        "The Independent employs reporters around the world to bring you truly independent "
+        "journalism. To support us, please consider a contribution.",
+        "Leave a Reply",
+        "Your email address will not be published.",
+    )
+    paragraphs = [p for p in SEED.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    assert len(article.blocks) == len(paragraphs) - 1 - len(article.dropped)
+    assert article.blocks[0].text == "In Minsk today, it was a tale of two rallies."
+    assert article.blocks[-1].text.startswith("But the Kremlin will have been watching")
+
+
+# --- plain text: structure ---------------------------------------------------------------
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "article.txt") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _blocks(tmp_path: Path, text: str) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in read_article(_write(tmp_path, text)).blocks]
+
+
+def test_hard_wrapped_lines_join_into_one_paragraph(tmp_path: Path) -> None:
+    text = "Title\n\nOne paragraph that\nwraps over\nthree lines.\n\nA second one.\n"
+    assert _blocks(tmp_path, text) == [
+        ("paragraph", "One paragraph that wraps over three lines."),
+        ("paragraph", "A second one."),
+    ]
+
+
+def test_short_bare_line_is_a_heading_but_a_sentence_is_not(tmp_path: Path) -> None:
+    text = "Title\n\nIntro sentence.\n\nGetting there\n\nTake the train.\n"
+    assert _blocks(tmp_path, text) == [
+        ("paragraph", "Intro sentence."),
+        ("heading", "Getting there"),
+        ("paragraph", "Take the train."),
+    ]
+
+
+def test_long_unpunctuated_standfirst_is_not_a_heading(tmp_path: Path) -> None:
+    line = "New prices are expected to save millions of people a great deal of money this year"
+    assert _blocks(tmp_path, f"Title\n\n{line}\n\nBody.\n")[0] == ("paragraph", line)
+
+
+@pytest.mark.parametrize("mark", ["•", "-", "*"])
+def test_bullet_lines_become_list_items(tmp_path: Path, mark: str) -> None:
+    text = f"Title\n\nWe found:\n\n{mark} first item\n{mark} second item\n  wrapped\n"
+    assert _blocks(tmp_path, text)[1:] == [
+        ("list_item", "first item"),
+        ("list_item", "second item wrapped"),
+    ]
+
+
+@pytest.mark.parametrize("mark", ["* * *", "*       *       *", "###", "---"])
+def test_section_breaks_and_end_marks_are_dropped_and_recorded(tmp_path: Path, mark: str) -> None:
+    article = read_article(_write(tmp_path, f"Title\n\nBefore.\n\n{mark}\n\nAfter.\n"))
+    assert [b.text for b in article.blocks] == ["Before.", "After."]
+    assert article.dropped == (clean_text(mark),)
+
+
+def test_chapter_label_above_the_title_is_not_the_title(tmp_path: Path) -> None:
+    article = read_article(_write(tmp_path, "CHAPTER XII\n\nTHE TOWN\n\nIt rained.\n"))
+    assert article.title == "THE TOWN"
+    assert article.dropped == ("CHAPTER XII",)
+
+
+def test_byline_sets_author_and_date(tmp_path: Path) -> None:
+    text = "Title\n\nPosted on September 22, 2015 by newsdesk\n\nBody text.\n"
+    article = read_article(_write(tmp_path, text))
+    assert (article.author, article.published) == ("newsdesk", dt.date(2015, 9, 22))
+    assert [b.text for b in article.blocks] == ["Body text."]
+
+
+def test_date_inside_the_body_is_kept(tmp_path: Path) -> None:
+    text = "Title\n\nOne.\n\nTwo.\n\nThree.\n\nMonday, March 27, 2006\n"
+    assert _blocks(tmp_path, text)[-1][1] == "Monday, March 27, 2006"
+
+
+def test_invisible_characters_and_nbsp_leave_plain_words(tmp_path: Path) -> None:
+    article = read_article(_write(tmp_path, "Biden-\u2060Harris of\u00a0Americans\n\nBody.\n"))
+    assert article.title == "Biden-Harris of Americans"
+
+
+def test_description_defaults_to_the_first_paragraph(tmp_path: Path) -> None:
+    article = read_article(_write(tmp_path, "Title\n\nHeading\n\nFirst words.\n\nMore.\n"))
+    assert article.description == "First words."
+
+
+def test_language_is_passed_through(tmp_path: Path) -> None:
+    assert read_article(_write(tmp_path, "T\n\nB.\n"), language="pl").language == "pl"
+
+
+# --- boilerplate ---------------------------------------------------------------------------
+
+APPEALS = [
+    pytest.param("Please consider making a donation to keep us going.", id="donation"),
+    pytest.param("Support us: become a member today.", id="support-us"),
+    pytest.param("Donate now", id="donate-now"),
+    pytest.param("Sign up for our daily newsletter.", id="newsletter"),
+    pytest.param("Subscribe to our podcast", id="subscribe"),
+    pytest.param("Leave a Comment", id="leave-comment"),
+    pytest.param(
+        "Your email address will not be published. Required fields are marked *", id="email"
+    ),
+    pytest.param("Share this article", id="share"),
+    pytest.param("Read more", id="read-more"),
+    pytest.param("Continue reading", id="continue-reading"),
+    pytest.param("Advertisement", id="advertisement"),
+    pytest.param("Photo: Jane Doe / Reuters", id="photo-credit"),
+    pytest.param("Image credit: NASA", id="image-credit"),
+    pytest.param("Skip to main content", id="skip-link"),
+    pytest.param("From Wikivoyage, the free travel guide", id="site-tagline"),
+    pytest.param("This article is archived and can no longer be edited.", id="archive"),
+    pytest.param("3 comments on “Title”", id="comment-count"),
+    pytest.param("© 2024 Example News", id="copyright"),
+    pytest.param("This site uses cookies.", id="cookies"),
+]
+
+
+@pytest.mark.parametrize("line", APPEALS)
+def test_site_boilerplate_is_dropped_and_recorded(tmp_path: Path, line: str) -> None:
+    article = read_article(_write(tmp_path, f"Title\n\nReal text.\n\n{line}\n\nMore text.\n"))
+    assert [b.text for b in article.blocks] == ["Real text.", "More text."]
+    assert article.dropped == (line,)
+
+
+KEPT = [
+    pytest.param(
+        "The charity asked residents to donate blankets, and within a week the hall was full of "
+        "them, stacked to the ceiling by volunteers who had come from every part of the county.",
+        id="donate-in-a-long-sentence",
+    ),
+    pytest.param("Readers were asked to subscribe.", id="subscribe-short-sentence-kept"),
+    pytest.param("Photography was banned in the hall.", id="photo-word"),
+    pytest.param("Share prices fell 3% on Monday.", id="share-prices"),
+]
+
+
+@pytest.mark.parametrize("line", KEPT)
+def test_article_sentences_that_mention_furniture_words_are_kept(tmp_path: Path, line: str) -> None:
+    article = read_article(_write(tmp_path, f"Title\n\n{line}\n\nMore text.\n"))
+    assert article.blocks[0].text == line
+    assert article.dropped == ()
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+ENCODED = [
+    pytest.param(codecs.BOM_UTF8 + "Café\n\nNaïve text.\n".encode(), id="utf8-bom"),
+    pytest.param("Café\r\n\r\nNaïve\r\ntext.\r\n".encode(), id="crlf"),
+    pytest.param("Café\r\rNaïve\rtext.\r".encode(), id="old-mac-cr"),
+    pytest.param("Café\n\nNaïve text.\n".encode("cp1252"), id="cp1252"),
+    pytest.param("Café\n\nNaïve text.\n".encode("utf-16"), id="utf16-bom"),
+]
+
+
+@pytest.mark.parametrize("data", ENCODED)
+def test_encodings_and_line_endings_decode_to_the_same_article(tmp_path: Path, data: bytes) -> None:
+    article = read_article(_write(tmp_path, data))
+    assert (article.title, [b.text for b in article.blocks]) == ("Café", ["Naïve text."])
+
+
+def test_cp1252_quotes_decode_as_curly_quotes(tmp_path: Path) -> None:
+    article = read_article(_write(tmp_path, b"T\n\n\x93Hi,\x94 she said \x96 twice.\n"))
+    assert article.blocks[0].text == "“Hi,” she said – twice."
+
+
+# --- errors --------------------------------------------------------------------------------
+
+ERRORS = [
+    pytest.param("a.txt", b"", "empty", id="empty"),
+    pytest.param("a.txt", b"  \n\t\r\n  ", "whitespace", id="whitespace-only"),
+    pytest.param("a.txt", b"ab\x00cd\x00", "binary", id="nul-bytes"),
+    pytest.param("a.txt", b"Just a headline\n\n\n", "no article body", id="title-only"),
+    pytest.param("a.txt", b"Title\n\n* * *\n\n###\n", "no article body", id="only-breaks"),
+    pytest.param("a.txt", b"Title\n\nHeading\n", "no article body", id="title-and-heading"),
+    pytest.param("a.txt", b"Title\n\n\x81\x8d\x8f\n", "cannot decode", id="undecodable"),
+    pytest.param("a.pdf", b"%PDF-1.4", "unsupported file type '.pdf'", id="pdf"),
+    pytest.param("README", b"Title\n\nBody.\n", "unsupported file type", id="no-extension"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), ERRORS)
+def test_bad_input_is_a_narrator_error_naming_the_file(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    path = _write(tmp_path, data, name)
+    with pytest.raises(NarratorError, match=re.escape(message)) as info:
+        read_article(path)
+    assert info.value.path == path
+    assert info.value.hint
+
+
+def test_missing_file_is_a_narrator_error(tmp_path: Path) -> None:
+    with pytest.raises(NarratorError, match="file not found"):
+        read_article(tmp_path / "nope.txt")
+
+
+def test_folder_is_a_narrator_error(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.txt"
+    folder.mkdir()
+    with pytest.raises(NarratorError, match="folder"):
+        read_article(folder)
+
+
+# --- slugs ---------------------------------------------------------------------------------
+
+SLUGS = [
+    pytest.param("Łódź", "lodz", id="transliterated"),
+    pytest.param("North Korea puts military in 'quasi-state of war'", None, id="quotes"),
+    pytest.param("Москва — столица", "moskva-stolitsa", id="cyrillic"),
+    pytest.param("CON", "con-article", id="windows-reserved"),
+]
+
+
+@pytest.mark.parametrize(("title", "expected"), SLUGS)
+def test_slug_is_lowercase_ascii_words(title: str, expected: str | None) -> None:
+    slug = slugify(title)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+    if expected is not None:
+        assert slug == expected
+
+
+def test_hostile_title_gives_a_safe_slug(tmp_path: Path) -> None:
+    title = '../../etc/passwd & <script>alert(1)</script> "Q3" | *?:'
+    article = read_article(_write(tmp_path, f"{title}\n\nBody.\n"))
+    assert article.slug == "etc-passwd-script-alert-1-script-q3"
+
+
+def test_long_title_slug_is_cut_at_a_word(tmp_path: Path) -> None:
+    slug = slugify("word " * 40)
+    assert len(slug) <= 60
+    assert slug.endswith("word")
+
+
+def test_title_without_letters_falls_back_to_file_stem(tmp_path: Path) -> None:
+    article = read_article(_write(tmp_path, "!!! ???\n\nBody.\n", "My Story.txt"))
+    assert article.slug == "my-story"
