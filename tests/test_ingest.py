@@ -23,7 +23,7 @@ needs_corpus = pytest.mark.skipif(
 )
 
 
-FORMATS = {"text"}
+FORMATS = {"text", "markdown"}
 """Corpus formats whose reader is implemented."""
 
 
@@ -407,3 +407,81 @@ def test_long_title_slug_is_cut_at_a_word(tmp_path: Path) -> None:
 def test_title_without_letters_falls_back_to_file_stem(tmp_path: Path) -> None:
     article = read_article(_write(tmp_path, "!!! ???\n\nBody.\n", "My Story.txt"))
     assert article.slug == "my-story"
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+MD_ARTICLE = """---
+title: "Rail\\_Plan \\u2060Approved"
+author: Jane Doe
+date: 2023-04-05
+url: https://example.org/rail
+---
+
+# Rail Plan Approved
+
+The **council** approved the [rail plan](https://example.org/very/long/link) on
+*Tuesday* &amp; said &ldquo;yes&rdquo;.
+
+## Costs
+
+- First item with `code`
+- Second item
+
+> A quoted paragraph.
+
+```
+print("never spoken")
+```
+
+<div class="ad">Advertisement</div>
+
+\\###
+"""
+
+
+def _md(tmp_path: Path, text: str = MD_ARTICLE) -> Article:
+    return read_article(_write(tmp_path, text, "article.md"))
+
+
+def test_markdown_front_matter_gives_metadata(tmp_path: Path) -> None:
+    article = _md(tmp_path)
+    assert (article.title, article.author, article.published, article.url) == (
+        "Rail Plan Approved",
+        "Jane Doe",
+        dt.date(2023, 4, 5),
+        "https://example.org/rail",
+    )
+
+
+def test_markdown_renders_text_without_markup_or_link_targets(tmp_path: Path) -> None:
+    assert [(b.kind, b.text) for b in _md(tmp_path).blocks] == [
+        ("paragraph", "The council approved the rail plan on Tuesday & said “yes”."),
+        ("heading", "Costs"),
+        ("list_item", "First item with code"),
+        ("list_item", "Second item"),
+        ("paragraph", "A quoted paragraph."),
+    ]
+
+
+def test_markdown_code_html_and_escaped_end_mark_are_not_spoken(tmp_path: Path) -> None:
+    dropped = _md(tmp_path).dropped
+    assert "###" in dropped
+    assert any("never spoken" in line for line in dropped)
+
+
+def test_markdown_first_heading_is_the_title_without_front_matter(tmp_path: Path) -> None:
+    article = _md(tmp_path, "# Isfahan\n\nA city.\n\n## See\n\nSquares.\n")
+    assert article.title == "Isfahan"
+    assert [b.text for b in article.blocks] == ["A city.", "See", "Squares."]
+
+
+def test_markdown_invalid_front_matter_is_a_narrator_error(tmp_path: Path) -> None:
+    with pytest.raises(NarratorError, match="front matter") as info:
+        _md(tmp_path, "---\ntitle: [unclosed\n---\n\nBody.\n")
+    assert info.value.path == tmp_path / "article.md"
+
+
+def test_markdown_title_only_has_no_body(tmp_path: Path) -> None:
+    with pytest.raises(NarratorError, match="no article body"):
+        _md(tmp_path, "---\ntitle: Only\n---\n\n# Only\n")
