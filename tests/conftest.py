@@ -1,0 +1,36 @@
+"""Shared fixtures: the sample article, the corpus, and one real build reused by many tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SAMPLE = SEEDS / "000_accfa6063b6ad7f7.txt"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The sample article built once with the real Piper voice: (out_dir, report)."""
+    from narrator.config import load_config
+    from narrator.pipeline import build
+
+    out = tmp_path_factory.mktemp("sample_build")
+    config = load_config(None)
+    report = build([SEEDS], out, config)
+    return out, report, config
