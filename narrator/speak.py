@@ -124,6 +124,7 @@ def strip_markup(text: str) -> str:
     text = re.sub(r"(?<![\w_])_([^_]+)_(?![\w_])", r"\1", text)
     text = re.sub(r"(?:^|\s)\\?#{1,6}(?=\s|$)", " ", text)
     text = re.sub(r"(?:\*\s*){3,}", " ", text)
+    text = re.sub(r"^(?:[-*+]|\d+[.)])\s+(?=\S)", "", text)
     return text.strip()
 
 
@@ -251,6 +252,7 @@ def expand_titles(text: str) -> str:
         return spoken + ("." if m.group(2) and _sentence_follows(m.string, m.end()) else "")
 
     text = re.sub(r"\b(Jr|Sr)(\.)?(?!\w)", post, text)
+    text = re.sub(r"(?<![\w.])(?:c|ca|circa)\.\s*(?=\d)", "circa ", text)
     text = re.sub(r"\b[Nn]o\.\s*(?=\d)", "number ", text)
     text = re.sub(r"\bNo\s+(?=\d)", "Number ", text)
     text = re.sub(r"(?<![\w&])#(?=\d)", "number ", text)
@@ -398,7 +400,9 @@ def _is_adjective_position(m: re.Match[str]) -> bool:
     nxt = m.group("next")
     if not nxt or not m.group("after"):
         return False
-    return nxt[0].islower() and nxt.lower() not in T.NOT_NOUNS and nxt.isalpha()
+    if nxt.endswith("ed") and "-" not in nxt:
+        return False  # "$3 billion provided by": a verb, not a noun
+    return nxt[0].islower() and nxt.lower() not in T.NOT_NOUNS and nxt.replace("-", "").isalpha()
 
 
 def expand_money(text: str) -> str:
@@ -588,7 +592,7 @@ def expand_roman_numerals(text: str) -> str:
             return m.group(0)
         if before in T.ROMAN_CARDINAL_CONTEXT:
             return f"{before} {_num_words(value).title() if before[0].isupper() else value}"
-        if token == "I" or before in T.ROMAN_EXCLUDED_BEFORE:
+        if token == "I" or before in T.ROMAN_EXCLUDED_BEFORE or before.isupper():
             return m.group(0)
         return f"{before} the {_ordinal(value).title()}"
 
@@ -611,7 +615,7 @@ def split_letters_and_digits(text: str) -> str:
     Why: espeak reads a glued token as one strange word.  Fails: product names
     meant as one word ("B2B" becomes "B 2 B").
     """
-    text = re.sub(r"\b([A-Z]{1,6})(\d+)\b", r"\1 \2", text)
+    text = re.sub(r"\b([A-Z]{1,6})\.?(\d+)\b", r"\1 \2", text)
     text = re.sub(r"\b([A-Z]{2,6})-(\d+)\b", r"\1 \2", text)
     return re.sub(r"\b(\d+)([A-Z]{1,3})\b", r"\1 \2", text)
 
@@ -653,11 +657,22 @@ _LONE_INITIAL: Final[re.Pattern[str]] = re.compile(
 )
 
 
+def _word_like(word: str) -> bool:
+    """Whether an all-caps word could be an ordinary word (FACT, SHEET) rather than KCNA."""
+    word = word.strip("'")
+    if len(word) < 4 or not re.search("[AEIOU]", word):
+        return False
+    onset = re.match("[^AEIOU]*", word)
+    if onset and len(onset.group(0)) > 1 and onset.group(0).rstrip("Y") not in T.ONSETS:
+        return False
+    return not re.search("[^AEIOUY]{3,}", word[len(onset.group(0)) if onset else 0 :])
+
+
 def _looks_like_shouting(words: list[str]) -> bool:
-    return any(
-        (w in T.CAPS_WORDS and w not in ("A", "I")) or (len(w) > 5 and w not in T.PRONOUNCEABLE)
-        for w in words
-    )
+    common = [w for w in words if w in T.CAPS_WORDS and w not in ("A", "I", "US")]
+    long = [w for w in words if len(w) > 5 and w not in T.PRONOUNCEABLE]
+    wordy = [w for w in words if _word_like(w) and w not in T.PRONOUNCEABLE]
+    return bool(common or long) or len(wordy) >= 2
 
 
 def lower_shouting(text: str) -> str:
@@ -674,7 +689,12 @@ def lower_shouting(text: str) -> str:
             return m.group(0)
         return " ".join(w if w in T.PRONOUNCEABLE else w.capitalize() for w in words)
 
-    return re.sub(r"\b[A-Z][A-Z']*(?:\s+[A-Z][A-Z']*)+\b", repl, text)
+    text = re.sub(r"\b[A-Z][A-Z']*(?:\s+[A-Z][A-Z']*)+\b", repl, text)
+    return re.sub(
+        r"\b[A-Z]{6,}\b",
+        lambda m: m.group(0) if m.group(0) in T.PRONOUNCEABLE else m.group(0).capitalize(),
+        text,
+    )
 
 
 def spell_acronyms(text: str) -> str:
@@ -690,7 +710,7 @@ def spell_acronyms(text: str) -> str:
         if word in T.PRONOUNCEABLE or (not plural and word in T.CAPS_WORDS and word != "US"):
             return m.group(0)
         letters = " ".join(word)
-        return letters + plural
+        return letters + ("'s" if plural else "")
 
     return re.sub(r"\b([A-Z]{2,5})(s?)\b", repl, text)
 
@@ -712,6 +732,11 @@ def expand_numbers(text: str) -> str:
         text,
     )
     text = re.sub(r"(?<=\d)\.(?=\d{3},)", ",", text)  # 1.428,000 typo for 1,428,000
+    text = re.sub(  # ISBNs, phone numbers: digit by digit
+        r"(?<![\w.,])\d{7,}(?![\w.,]\d)",
+        lambda m: " ".join(_num_words(int(d)) for d in m.group(0)),
+        text,
+    )
     return re.sub(rf"(?<![\w])(?:{_NUM})(?![\d])", repl, text)
 
 
@@ -742,6 +767,20 @@ def fix_spelled_a(text: str) -> str:
     """
     text = re.sub(r"(?<![\w-])A (?=[A-Z](?:\b|-))", "A-", text)
     return re.sub(r"(?<=\b[A-Z] )A (?=[A-Za-z])", "A-", text)
+
+
+def capitalize_sentence_starts(text: str) -> str:
+    """Upper-case the first letter of the text and of each sentence.
+
+    Why: a sentence that began with a number now begins with a lower-case word,
+    and the sentence splitter (and a transcript reader) expects a capital.
+    Fails: a sentence that deliberately starts in lower case ("iPhone sales").
+    """
+    return re.sub(
+        r"(^|[.!?][\"')]*\s+)([\"'(]?)([a-z])(?![A-Z])",
+        lambda m: m.group(1) + m.group(2) + m.group(3).upper(),
+        text,
+    )
 
 
 def tidy(text: str) -> str:
@@ -791,6 +830,7 @@ RULES: Final[tuple[Rule, ...]] = (
     pauses_for_punctuation,
     fix_spelled_a,
     tidy,
+    capitalize_sentence_starts,
 )
 """The rules in the order :func:`normalize` applies them."""
 

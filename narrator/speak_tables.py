@@ -336,3 +336,13 @@ SYMBOL_WORDS: Final[dict[str, str]] = {
     "§": " section ",
     "№": " number ",
 }
+
+# Consonant clusters that can start an English word: "KCNA" cannot be a word, "SHEET" can.
+ONSETS: Final[frozenset[str]] = frozenset(
+    _words(
+        """
+    BL BR CH CL CR DR FL FR GL GR KN PH PL PR SC SH SK SL SM SN SP ST SW TH TR TW WH WR
+    SCH SCR SHR SPL SPR STR THR
+    """
+    )
+)
