@@ -50,6 +50,10 @@ QUOTE_MARKS: Final[dict[str, tuple[Family, Shape]]] = {
 }
 """Every character treated as a quote mark: its family and its typographic shape."""
 
+SINGLE_MARKS: Final[frozenset[str]] = frozenset(
+    mark for mark, (family, _) in QUOTE_MARKS.items() if family == "single"
+)
+
 OPENS_AFTER: Final[frozenset[str]] = frozenset("([{\u2014\u2013-/")
 """Characters after which a mark stands in opening position (besides space)."""
 
@@ -88,6 +92,9 @@ ATTRIBUTION_WORDS: Final = 6
 
 EXCLAIMS: Final[tuple[str, ...]] = ("!", "?")
 """A quotation ending in one of these is an utterance, however short (``"From overwork?"``)."""
+
+ATTRIBUTION_PUNCTUATION: Final[tuple[str, ...]] = (",", ".", "!", "?", "\u2026", "-", "\u2014")
+"""How a quotation followed by its attribution ends, inside the marks (``"No," he said``)."""
 
 ATTRIBUTION_REACH: Final = 4
 """How many words next to a quotation (within its clause) are searched for a speech verb."""
@@ -154,14 +161,12 @@ def _is_elision(text: str, i: int) -> bool:
     return word is not None and word.group().lower() in ELISIONS
 
 
-def _closer_follows(text: str, i: int) -> bool:
-    """A single mark in closing position follows ``i`` in this paragraph."""
-    return any(
-        text[j] in QUOTE_MARKS
-        and QUOTE_MARKS[text[j]][0] == "single"
-        and _position(text, j) == "close"
-        for j in range(i + 1, len(text))
-    )
+def _last_single_closer(text: str) -> int:
+    """Offset of the last single mark in closing position, or -1 (computed once a paragraph)."""
+    for j in range(len(text) - 1, -1, -1):
+        if text[j] in SINGLE_MARKS and _position(text, j) == "close":
+            return j
+    return -1
 
 
 def _at_paragraph_start(text: str, i: int) -> bool:
@@ -176,23 +181,33 @@ def _spaced_position(shape: Shape, family_open: bool) -> Position:
     return shape
 
 
-def _role(text: str, i: int, stack: list[Family]) -> Role | None:
+def _inner_role(family: Family, shape: Shape, stack: list[Family]) -> Role | None:
+    """A mark between two word characters: an apostrophe if single, else a missing space."""
+    if family == "single":
+        return None
+    if shape == "open":
+        return "open"  # said“Hello
+    return "close" if family in stack else None  # "Hello"said
+
+
+def _role(text: str, i: int, stack: list[Family], last_single_closer: int) -> Role | None:
     """What the mark at ``i`` does given the open quotations; None for an apostrophe or stray."""
     family, shape = QUOTE_MARKS[text[i]]
     position = _position(text, i)
     if position == "spaced":
         position = _spaced_position(shape, family in stack)
     if position == "inner":
-        return "close" if family != "single" and stack and stack[-1] == family else None
+        return _inner_role(family, shape, stack)
+    closer_follows = last_single_closer > i
     if position == "open":
         if family == "single" and (
-            _is_elision(text, i) or not (_closer_follows(text, i) or _at_paragraph_start(text, i))
+            _is_elision(text, i) or not (closer_follows or _at_paragraph_start(text, i))
         ):
             return None
         return "open"
     if family not in stack:
         return None  # apostrophe (Paul's, Joneses') or a stray closing mark
-    if family == "single" and text[i - 1 : i] in ("s", "S") and _closer_follows(text, i):
+    if family == "single" and text[i - 1 : i] in ("s", "S") and closer_follows:
         return None  # plural possessive inside a single-quoted quotation
     return "close"
 
@@ -201,6 +216,7 @@ def _scan(text: str, open_quote: bool) -> tuple[list[_Span], bool]:
     """Find the top-level quotations of one paragraph; True when one is still open at the end."""
     spans: list[_Span] = []
     stack: list[Family] = []
+    last_single_closer = _last_single_closer(text)
     i = 0
     if open_quote:
         lead = len(text) - len(text.lstrip())
@@ -213,7 +229,7 @@ def _scan(text: str, open_quote: bool) -> tuple[list[_Span], bool]:
         i = lead
     while i < len(text):
         if text[i] in QUOTE_MARKS:
-            role = _role(text, i, stack)
+            role = _role(text, i, stack, last_single_closer)
             if role == "open":
                 if not stack:
                     spans.append(_Span(start=i, inner_start=i + 1))
@@ -243,8 +259,14 @@ def _clause_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD_RUN.findall(text)]
 
 
-def _speech_after(text: str) -> bool:
-    """An attribution follows the closing mark (``", said KCNA``, ``" he replied``)."""
+def _speech_after(quoted: str, text: str) -> bool:
+    """An attribution follows the closing mark (``," he replied``, ``", said KCNA``).
+
+    The quotation must end its clause (punctuation just inside or just after the
+    closing mark), so a scare-quoted subject (``the 'experts' said``) is no speech.
+    """
+    if not (quoted.rstrip().endswith(ATTRIBUTION_PUNCTUATION) or text.startswith(",")):
+        return False
     clause = _CLAUSE_END.split(text, maxsplit=1)[0]
     return not SPEECH_VERBS.isdisjoint(_clause_words(clause)[:ATTRIBUTION_REACH])
 
@@ -276,7 +298,7 @@ def _is_speech(text: str, spans: list[_Span], k: int) -> bool:
     return (
         not text[: span.start].strip()
         or text[span.inner_start : span.inner_end].rstrip().endswith(EXCLAIMS)
-        or _speech_after(text[span.end :])
+        or _speech_after(text[span.inner_start : span.inner_end], text[span.end :])
         or _speech_before(text[: span.start])
         or (k + 1 < len(spans) and _split_sentence(text, span, spans[k + 1]))
         or (k > 0 and _split_sentence(text, spans[k - 1], span))
