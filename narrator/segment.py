@@ -109,6 +109,7 @@ _WORD = re.compile(r"\w")
 _SPACE = re.compile(r"\s+")
 _WORD_RUN = re.compile(r"\w+")
 _CLAUSE_END = re.compile(r"[.!?;]")
+_STRAY_START = re.compile(rf"^[{re.escape(STRAY_PUNCTUATION)}](?=\s|$)\s*")
 
 
 # --- scanning ---------------------------------------------------------------
@@ -315,7 +316,7 @@ def _clean(text: str) -> str:
 
 def _narration(text: str) -> str:
     """Narration text without the punctuation a removed closing mark left at its start."""
-    return _clean(text).lstrip(STRAY_PUNCTUATION + " ")
+    return _STRAY_START.sub("", _clean(text))
 
 
 def _pieces(text: str, spans: list[_Span]) -> list[tuple[str, str]]:

@@ -162,6 +162,14 @@ def test_whitespace_is_collapsed() -> None:
             ],
             id="split-quotation",
         ),
+        pytest.param(
+            '"Use the framework of your choice" .NET developers said, all of them.',
+            [
+                ("quote", "Use the framework of your choice"),
+                ("narration", ".NET developers said, all of them."),
+            ],
+            id="period-joined-to-a-word-is-kept",
+        ),
     ],
 )
 def test_quotation_is_split_from_narration(text: str, expected: list[tuple[str, str]]) -> None:
