@@ -770,14 +770,14 @@ def fix_spelled_a(text: str) -> str:
 
 
 def capitalize_sentence_starts(text: str) -> str:
-    """Upper-case the first letter of the text and of each sentence.
+    """Upper-case the first letter of each sentence after the first.
 
     Why: a sentence that began with a number now begins with a lower-case word,
     and the sentence splitter (and a transcript reader) expects a capital.
     Fails: a sentence that deliberately starts in lower case ("iPhone sales").
     """
     return re.sub(
-        r"(^|[.!?][\"')]*\s+)([\"'(]?)([a-z])(?![A-Z])",
+        r"([.!?][\"')]*\s+)([\"'(]?)([a-z])(?![A-Z])",
         lambda m: m.group(1) + m.group(2) + m.group(3).upper(),
         text,
     )
@@ -839,13 +839,10 @@ RULES: Final[tuple[Rule, ...]] = (
 
 
 @functools.lru_cache(maxsize=32)
-def _lexicon_patterns(
-    items: tuple[tuple[str, str], ...],
-) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _lexicon_pattern(items: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     keys = sorted((k for k, _ in items), key=len, reverse=True)
     alt = "|".join(re.escape(k) for k in keys)
-    body = rf"(?<!\w)(?:{alt})(?!\w)"
-    return re.compile(body), re.compile(body, re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
 
 
 def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
@@ -860,9 +857,11 @@ def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
     items = tuple(sorted((k, v) for k, v in lexicon.items() if k))
     if not items:
         return text
-    exact_re, any_re = _lexicon_patterns(items)
-    folded = {k.casefold(): v for k, v in reversed(items)}
-    text = exact_re.sub(lambda m: lexicon[m.group(0)], text)
+    any_re = _lexicon_pattern(items)
+    folded: dict[str, str] = {}
+    for key, value in lexicon.items():
+        folded.setdefault(key.casefold(), value)
+    # One pass, so that a replacement is never replaced again.
     return any_re.sub(lambda m: lexicon.get(m.group(0), folded[m.group(0).casefold()]), text)
 
 
@@ -877,6 +876,8 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
         text = apply_lexicon(text, lexicon)
     for rule in RULES:
         text = rule(text)
+    if re.match(r"\s*[\d$£€¥]", original):
+        text = text[:1].upper() + text[1:]  # "1596 was ..." → "Fifteen ninety-six was ..."
     if not re.search(r"\w", text) and re.search(r"\w", original):
         log.warning("normalisation removed every word of %r; using a transliteration", original)
         text = re.sub(r"\s+", " ", anyascii(original)).strip()
