@@ -26,8 +26,9 @@ BACKOFF_S = 0.5
 TIMEOUT_S = 10.0
 
 
-def network_reason(host: str = HOST, timeout: float = 1.5) -> str:
-    """Why ``host`` cannot be reached, or '' when it can."""
+def network_reason(host: str | None = None, timeout: float = 1.5) -> str:
+    """Why ``host`` (default: Google Translate) cannot be reached, or '' when it can."""
+    host = host or HOST
     try:
         with socket.create_connection((host, 443), timeout=timeout):
             return ""
