@@ -581,8 +581,9 @@ def expand_roman_numerals(text: str) -> str:
     Why: espeak reads "II" as "eye eye".  After words such as War or Chapter the
     numeral is a cardinal; after another capitalised name it is a regnal
     ordinal.  A lone "I" is never touched (it is the pronoun), except in
-    "World War I".  Fails: numerals above 39, and a name followed by an
-    acronym made of I, V and X ("Windows XI" is fine, "model IV" is not).
+    "World War I"; a lone V or X only after War, Chapter and the like (Malcolm X).
+    Fails: "Charles V" and "Elizabeth I" stay as written; numerals above 39;
+    a name followed by an acronym made of I, V and X ("Model IV" → "the Fourth").
     """
 
     def repl(m: re.Match[str]) -> str:
@@ -592,7 +593,7 @@ def expand_roman_numerals(text: str) -> str:
             return m.group(0)
         if before in T.ROMAN_CARDINAL_CONTEXT:
             return f"{before} {_num_words(value).title() if before[0].isupper() else value}"
-        if token == "I" or before in T.ROMAN_EXCLUDED_BEFORE or before.isupper():
+        if token in ("I", "V", "X") or before in T.ROMAN_EXCLUDED_BEFORE or before.isupper():
             return m.group(0)
         return f"{before} the {_ordinal(value).title()}"
 

@@ -114,6 +114,8 @@ SYMBOLS = [
     case("World War II", "world war two", "ww2"),
     case("World War I ended", "world war one ended", "ww1"),
     case("Henry VIII", "henry the eighth", "regnal"),
+    case("Malcolm X spoke", "malcolm x spoke", "malcolm-x"),
+    case("OS X", "o s x", "os-x"),
     case("Shah Abbas II", "shah abbas the second", "abbas"),
     case("CHAPTER XXVI", "chapter twenty six", "chapter"),
     case("said I", "said i", "lone-i"),
@@ -318,6 +320,7 @@ def piper_voice() -> object:
         pytest.param("Dr. Smith arrived in Washington, D.C., on Aug. 16, 2020.", id="dr-dc-date"),
         pytest.param("Gov. Brown met Lt. Col. Smith, Jr. at 10.30 a.m. today.", id="gov-time"),
         pytest.param("It cost $1.2bn, e.g. more than £5.3m, etc. and rose 3.5%.", id="money-eg"),
+        pytest.param("At 10.30am St. Paul met the WHO at No. 10.", id="time-saint-no"),
     ],
 )
 def test_piper_reads_normalized_text_as_one_sentence(piper_voice: object, written: str) -> None:
