@@ -885,6 +885,11 @@ def normalize(text: str, lexicon: Mapping[str, str] | None = None) -> str:
     return text
 
 
+_WRITTEN_ABBREVIATION_END: Final[re.Pattern[str]] = re.compile(
+    r"(?:^|\s)(?:" + "|".join([*T.TITLES, "Dr", "St", "No"]) + r"|(?:[A-Z]\.)*[A-Z])\.$"
+)
+"""A part that ends like this in *written* text does not end a sentence."""
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(]?[A-Z0-9])")
 
 
@@ -920,17 +925,27 @@ def split_sentences(text: str) -> list[str]:
 
     A sentence ends at ``.``, ``!`` or ``?`` (and any closing quote) followed by
     a capital letter or digit.  Abbreviations are already written out by then,
-    so there are no false breaks after "Mr."; a sentence longer than
+    so there are no false breaks after "Mr."; written text is tolerated too
+    (no break after a title or an initial, for aligning transcripts).  A sentence longer than
     :data:`MAX_SENTENCE_CHARS` is split at ``;``/``:`` then ``,``.
     """
     text = text.strip()
     if not text:
         return []
-    sentences: list[str] = []
+    parts: list[str] = []
     for part in _SENTENCE_END.split(text):
         part = part.strip()
-        if part:
-            sentences.extend(s.strip() for s in _split_long(part, MAX_SENTENCE_CHARS) if s.strip())
+        if not part:
+            continue
+        first = re.match(r"[\"'(]?([A-Za-z]+)", part)
+        starter = bool(first and first.group(1) in T.SENTENCE_STARTERS)
+        if parts and _WRITTEN_ABBREVIATION_END.search(parts[-1]) and not starter:
+            parts[-1] = f"{parts[-1]} {part}"  # written text: "Mr. Smith" is no break
+        else:
+            parts.append(part)
+    sentences: list[str] = []
+    for part in parts:
+        sentences.extend(s.strip() for s in _split_long(part, MAX_SENTENCE_CHARS) if s.strip())
     return sentences
 
 

@@ -332,3 +332,18 @@ def test_piper_says_spelled_letter_a_as_a_letter(piper_voice: object) -> None:
     phonemes = piper_voice.phonemize(normalize("KCNA said"))  # type: ignore[attr-defined]
     flat = "".join(p for sentence in phonemes for p in sentence)
     assert "eɪs" in flat or "eɪ s" in flat  # "ay said", not "uh said"
+
+
+def test_split_sentences_tolerates_written_abbreviations() -> None:
+    written = "Mr. Smith met Dr. E.A. Alderman in the U.S. on Monday. He left."
+    assert split_sentences(written) == [
+        "Mr. Smith met Dr. E.A. Alderman in the U.S. on Monday.",
+        "He left.",
+    ]
+
+
+def test_sentence_break_after_initialism_is_kept() -> None:
+    assert split_sentences(normalize("He moved to the U.S. He left.")) == [
+        "He moved to the U S.",
+        "He left.",
+    ]
