@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
+from narrator import apple_categories
 from narrator.errors import NarratorError
 from narrator.models import Show, Voice
 
@@ -150,6 +151,12 @@ def _check_values(config: Config, path: Path) -> None:
             f"'show.language' is not a language code: {show.language!r}",
             path=path,
             hint="for example en or en-GB",
+        )
+    if not apple_categories.is_valid(show.category):
+        raise NarratorError(
+            f"'show.category' is not an Apple Podcasts category: {show.category!r}",
+            path=path,
+            hint="for example News, Technology or News/Tech News",
         )
     if not 8 <= config.audio.bitrate <= 320:
         raise NarratorError("'audio.bitrate' must be between 8 and 320 kbit/s", path=path)
