@@ -788,12 +788,14 @@ def tidy(text: str) -> str:
     """Collapse spaces and repair punctuation left by the other rules.
 
     Why: removed symbols leave ", ," and " ." behind, and a leading comma makes
-    espeak pause at the start.  Fails: nothing known.
+    espeak pause at the start; "police. …" would leave "police..".  Fails:
+    nothing known.
     """
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r",(?:\s*,)+", ",", text)
     text = re.sub(r"[,;:]+\s*([.!?])", r"\1", text)
+    text = re.sub(r"([.!?])(?:\s*\.)+", r"\1", text)
     text = re.sub(r"([.!?][\"']?)\s*,", r"\1", text)
     text = re.sub(r"([\"'])\s*,\s*([\"'])?$", r"\1", text)
     text = re.sub(r"^[\s,;:.]+", "", text)

@@ -347,3 +347,9 @@ def test_sentence_break_after_initialism_is_kept() -> None:
         "He moved to the U S.",
         "He left.",
     ]
+
+
+def test_sentence_end_followed_by_ellipsis_leaves_one_full_stop() -> None:
+    assert normalize("in reference to the Soviet secret police. …") == (
+        "in reference to the Soviet secret police."
+    )
