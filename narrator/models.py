@@ -8,7 +8,7 @@ be cached by content.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -48,7 +48,7 @@ class Article:
     blocks: tuple[Block, ...]
     """Body blocks in reading order (never empty)."""
     dropped: tuple[str, ...] = ()
-    """Lines removed as site boilerplate, in the order they were found."""
+    """Lines never spoken (site boilerplate, section breaks, back matter), in order found."""
     url: str | None = None
     """Where the article was published, when known."""
     description: str = ""
@@ -167,25 +167,3 @@ class Show:
     explicit: bool = False
     cover: Path | None = None
     link: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Episode:
-    """A built episode, ready to be listed in the feed."""
-
-    article: Article
-    """The article it narrates."""
-    path: Path
-    """The MP3 file."""
-    bytes: int
-    """Exact size of the MP3 file."""
-    duration: float
-    """Decoded duration in seconds."""
-    guid: str
-    """Stable identifier, unchanged when the episode is rebuilt."""
-    published: _dt.datetime
-    """When the episode was first published (kept across rebuilds)."""
-    chapters: tuple[Chapter, ...] = ()
-    """Chapters, in order."""
-    transcript: tuple[Cue, ...] = field(default=())
-    """Timed transcript, in order."""
