@@ -100,14 +100,47 @@ def _config(ctx: click.Context) -> Any:
 )
 @click.option("--force", is_flag=True, help="Rebuild every episode even if nothing changed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--fallback",
+    type=click.Choice(["piper"]),
+    default=None,
+    help="Voice a sentence with this backend when the chosen one fails (e.g. gTTS offline).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another build on the same output folder before giving up.",
+)
 @click.pass_context
-def build(ctx: click.Context, paths: tuple[Path, ...], out_dir: Path, force: bool, quiet: bool) -> None:
+def build(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    fallback: str | None,
+    wait: float,
+) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
+    from narrator.lock import lock_output
+    from narrator.pipeline import Synthesizer, collect_articles
     from narrator.pipeline import build as run_build
 
     config = _config(ctx)
+    sources = list(paths) or [Path("seeds")]
+    collect_articles(sources)  # a missing path fails before the output folder is touched
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
-    report = run_build(list(paths) or [Path("seeds")], out_dir, config, force=force, progress=progress)
+    with lock_output(out_dir, wait=wait):
+        report = run_build(
+            sources,
+            out_dir,
+            config,
+            force=force,
+            progress=progress,
+            synthesizer=Synthesizer(fallback=fallback),
+        )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)
     click.echo(report.summary())

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from narrator.checkpoints import checkpoint
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
@@ -21,6 +23,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+        checkpoint(f"replace:{path.name}")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -12,18 +12,20 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from narrator.assemble import VoicedUtterance, assemble
 from narrator.catalog import Catalog, Entry, guid_for
 from narrator.chapters import make_chapters
+from narrator.checkpoints import checkpoint
 from narrator.codec import encode_mp3
 from narrator.config import Config
 from narrator.cover import Cover, ensure_cover
 from narrator.errors import NarratorError
 from narrator.fsutil import atomic_path, write_if_changed
 from narrator.ingest import read_article
+from narrator.limits import check_article_size, check_file_size
 from narrator.models import Article, Clip, Utterance, Voice
 from narrator.publish import write_feed
 from narrator.segment import segment_article
@@ -59,6 +61,8 @@ class BuildReport:
     failed: list[Failure] = field(default_factory=list)
     clips_synthesized: int = 0
     clips_cached: int = 0
+    fallbacks: int = 0
+    """Sentences voiced by the fallback backend because the chosen one failed."""
     feed_written: bool = False
     seconds: float = 0.0
 
@@ -69,8 +73,9 @@ class BuildReport:
             parts.append(f"{len(self.failed)} failed")
         return (
             f"{episodes} episode{'s' if episodes != 1 else ''}: {', '.join(parts)}; "
-            f"{self.clips_cached} clips from cache, {self.clips_synthesized} synthesized; "
-            f"{self.seconds:.1f} s"
+            f"{self.clips_cached} clips from cache, {self.clips_synthesized} synthesized"
+            + (f" ({self.fallbacks} by the fallback voice)" if self.fallbacks else "")
+            + f"; {self.seconds:.1f} s"
         )
 
 
@@ -138,22 +143,71 @@ def describe(article: Article) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-class Synthesizer:
-    """Voices sentences; the one place batch builds can parallelize or cache."""
+class SynthesisFailed(NarratorError):
+    """Voicing request ``index`` of a batch failed (the cause is chained)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int, cause: NarratorError) -> None:
+        super().__init__(cause.message, path=cause.path, hint=cause.hint)
+        self.index = index
+
+
+class Synthesizer:
+    """Voices sentences; the one place batch builds can parallelize or cache.
+
+    With a ``fallback`` backend, a sentence the chosen backend cannot voice
+    (gTTS after its retries) is voiced by the fallback instead, with a warning.
+    """
+
+    def __init__(self, fallback: str | None = None) -> None:
         self.synthesized = 0
         self.cached = 0
+        self.fallback = fallback
+        self.fallbacks = 0
+
+    def render(self, text: str, voice: Voice) -> Clip:
+        """One sentence, by ``voice``'s backend or, if that fails, by the fallback."""
+        try:
+            return render(text, voice)
+        except NarratorError as exc:
+            if not self.fallback or self.fallback == voice.backend:
+                raise
+            log.warning(
+                "%s could not voice %r (%s); using %s instead",
+                voice.backend,
+                text[:60],
+                exc,
+                self.fallback,
+            )
+            clip = render(text, fallback_voice(voice, self.fallback))
+            self.fallbacks += 1
+            return clip
 
     def voice(
         self, requests: Sequence[tuple[str, Voice]], progress: Callable[[int], None]
     ) -> list[Clip]:
         clips = []
-        for text, voice in requests:
-            clips.append(render(text, voice))
+        for index, (text, voice) in enumerate(requests):
+            try:
+                clips.append(self.render(text, voice))
+            except NarratorError as exc:
+                raise SynthesisFailed(index, exc) from exc
             self.synthesized += 1
             progress(len(clips))
         return clips
+
+
+def fallback_voice(voice: Voice, backend: str) -> Voice:
+    """``voice``'s delivery (pace, pitch, language) with ``backend``'s default voice."""
+    return replace(voice, backend=backend, name="")
+
+
+def segment_label(utterance: Utterance, width: int = 40) -> str:
+    """How an error names a segment: its number, kind and opening words."""
+    segment = utterance.segment
+    text = " ".join(segment.text.split())
+    if len(text) > width:
+        text = text[:width].rsplit(" ", 1)[0] + "…"
+    return f"segment {segment.index} ({segment.kind}, {text!r})"
 
 
 def build_episode(
@@ -175,7 +229,15 @@ def build_episode(
         if progress:
             progress(article.slug, done, total)
 
-    clips = iter(synthesizer.voice(requests, tick))
+    checkpoint("before-synthesis")
+    try:
+        clips = iter(synthesizer.voice(requests, tick))
+    except SynthesisFailed as exc:
+        owners = [u for u in utterances for _ in u.sentences]
+        raise NarratorError(
+            f"{segment_label(owners[exc.index])}: {exc.message}", path=exc.path, hint=exc.hint
+        ) from exc
+    checkpoint("after-synthesis")
     voiced = [VoicedUtterance(u, tuple(next(clips) for _ in u.sentences)) for u in utterances]
     assembled = assemble(voiced, config.pauses, config.audio)
     mp3 = encode_mp3(assembled.audio, config.audio.bitrate)
@@ -204,6 +266,7 @@ def build_episode(
                 chapters=chapters,
             ),
         )
+        checkpoint("episode-temp-written")
         size = tmp.stat().st_size
     extras = {
         "transcript_vtt": f"{EPISODES_DIR}/{article.slug}.vtt",
@@ -263,11 +326,13 @@ def build(
     articles: list[Article] = []
     for source in sources:
         try:
+            check_file_size(source)
             articles.append(read_article(source, language=config.show.language))
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
     for article in _unique_slugs(articles):
         try:
+            check_article_size(article)
             utterances = plan(article, config)
             if not utterances:
                 raise NarratorError("nothing to say", path=article.source)
@@ -286,6 +351,7 @@ def build(
             entry = build_episode(
                 article, utterances, config, out_dir, cover, catalog, synthesizer, key, progress
             )
+            checkpoint("before-catalog")
             catalog.put(entry)
             catalog.save()
             report.built.append(article.slug)
@@ -295,8 +361,10 @@ def build(
             report.failed.append(Failure(article.source, exc))
     catalog.save()
     present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
+    checkpoint("before-feed")
     report.feed_written = write_feed(out_dir, config.show, present, cover.file)
     report.clips_synthesized = synthesizer.synthesized
     report.clips_cached = synthesizer.cached
+    report.fallbacks = synthesizer.fallbacks
     report.seconds = time.perf_counter() - started
     return report
