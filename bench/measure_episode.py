@@ -1,6 +1,6 @@
 """Measure built episodes: decoded duration, integrated loudness, true peak, silences.
 
-    python bench/measure_episode.py audio/episodes/*.mp3
+python bench/measure_episode.py audio/episodes/*.mp3
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from narrator.codec import decode
 from narrator.dsp import integrated_loudness, true_peak_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.audio_measure import silent_runs  # noqa: E402
+from tests.audio_measure import silent_runs
 
 
 def main(paths: list[str]) -> int:

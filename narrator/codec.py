@@ -12,6 +12,7 @@ import io
 import logging
 import warnings
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def _pydub():  # type: ignore[no-untyped-def]
+def _pydub() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg" at import
         from pydub import AudioSegment

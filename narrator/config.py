@@ -133,7 +133,7 @@ def _check_table(data: dict[str, Any], path: Path) -> None:
                 raise NarratorError(
                     f"unknown key '{section}.{key}'", path=path, hint=f"known: {known}"
                 )
-            if isinstance(item, bool) and expected is not bool or not isinstance(item, expected):
+            if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
                 names = expected.__name__ if isinstance(expected, type) else "number"
                 raise NarratorError(f"'{section}.{key}' must be a {names}", path=path)
 

@@ -45,8 +45,12 @@ def _generated(title: str) -> bytes:
         y += height + 30
     small = ImageFont.load_default(size=56)
     label = "a narrator podcast"
-    draw.text(((SIZE - draw.textlength(label, font=small)) / 2, SIZE - 200), label, font=small,
-              fill=(240, 180, 70))
+    draw.text(
+        ((SIZE - draw.textlength(label, font=small)) / 2, SIZE - 200),
+        label,
+        font=small,
+        fill=(240, 180, 70),
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()

@@ -49,7 +49,7 @@ def absolute(base_url: str, relative: str) -> str:
 
 
 def podcast_guid(feed_url: str) -> str:
-    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL, no scheme or trailing slash."""
     bare = feed_url.split("://", 1)[-1].rstrip("/")
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
@@ -112,7 +112,8 @@ def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> 
     for entry in ordered:
         _add_item(channel, show, entry)
     ET.indent(rss, space="  ")
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _add_item(channel: ET.Element, show: Show, entry: Entry) -> None:

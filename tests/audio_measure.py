@@ -31,7 +31,9 @@ def median_pitch(clip: Clip, fmin: float = 60.0, fmax: float = 400.0) -> float:
     return float(np.median(pitches)) if pitches else 0.0
 
 
-def silent_runs(clip: Clip, threshold_db: float = -45.0, min_s: float = 0.05) -> list[tuple[float, float]]:
+def silent_runs(
+    clip: Clip, threshold_db: float = -45.0, min_s: float = 0.05
+) -> list[tuple[float, float]]:
     """(start, length) in seconds of every run of near-silence at least ``min_s`` long."""
     window = int(0.01 * clip.sample_rate)
     n = len(clip.samples) // window
@@ -40,7 +42,7 @@ def silent_runs(clip: Clip, threshold_db: float = -45.0, min_s: float = 0.05) ->
     quiet = rms < 10 ** (threshold_db / 20)
     runs = []
     start = None
-    for i, q in enumerate(list(quiet) + [False]):
+    for i, q in enumerate([*quiet.tolist(), False]):
         if q and start is None:
             start = i
         elif not q and start is not None:

@@ -39,18 +39,29 @@ def test_pauses_grow_from_sentence_to_paragraph_to_title() -> None:
 def test_silences_in_the_audio_match_the_pause_plan() -> None:
     pauses = Pauses()
     audio = AudioSettings(sample_rate=RATE)
-    parts = [voiced(0, None, "title", 1), voiced(1, 0, "narration", 2), voiced(2, 1, "narration", 1)]
+    parts = [
+        voiced(0, None, "title", 1),
+        voiced(1, 0, "narration", 2),
+        voiced(2, 1, "narration", 1),
+    ]
     result = assemble(parts, pauses, audio)
-    gaps = [length for start, length in silent_runs(result.audio) if 0.1 < start < result.audio.duration - 1.5]
+    gaps = [
+        length
+        for start, length in silent_runs(result.audio)
+        if 0.1 < start < result.audio.duration - 1.5
+    ]
     assert gaps == pytest.approx([pauses.title, pauses.sentence, pauses.paragraph], abs=0.03)
     assert result.audio.duration == pytest.approx(
-        pauses.lead_in + 4 * 1.0 + pauses.title + pauses.sentence + pauses.paragraph + pauses.tail, abs=0.01
+        pauses.lead_in + 4 * 1.0 + pauses.title + pauses.sentence + pauses.paragraph + pauses.tail,
+        abs=0.01,
     )
 
 
 def test_cues_cover_each_sentence_in_order() -> None:
     result = assemble(
-        [voiced(0, None, "title", 1), voiced(1, 0, "narration", 2)], Pauses(), AudioSettings(sample_rate=RATE)
+        [voiced(0, None, "title", 1), voiced(1, 0, "narration", 2)],
+        Pauses(),
+        AudioSettings(sample_rate=RATE),
     )
     assert [c.text for c in result.cues] == ["Sentence 0.", "Sentence 0.", "Sentence 1."]
     for cue in result.cues:

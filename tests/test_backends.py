@@ -41,7 +41,10 @@ def test_registry_lists_piper_and_gtts() -> None:
 
 
 def test_importing_the_cli_does_not_import_onnxruntime() -> None:
-    code = "import sys, narrator.cli, narrator.backends; print('onnxruntime' in sys.modules, 'piper' in sys.modules)"
+    code = (
+        "import sys, narrator.cli, narrator.backends; "
+        "print('onnxruntime' in sys.modules, 'piper' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -71,7 +74,11 @@ def test_voices_lists_both_and_says_why_gtts_is_unavailable(monkeypatch) -> None
     assert result.exit_code == 0
     assert re.search(r"^piper .*available", result.output, re.M)
     assert "en_US-joe-medium" in result.output
-    assert re.search(r"^gtts .*unavailable: gTTS needs network access to no-such-host.invalid", result.output, re.M)
+    assert re.search(
+        r"^gtts .*unavailable: gTTS needs network access to no-such-host.invalid",
+        result.output,
+        re.M,
+    )
 
 
 def test_gtts_unavailable_reason_names_the_host() -> None:

@@ -91,7 +91,7 @@ def test_every_episode_is_read_by_feedparser_and_podcastparser(podcast) -> None:
 
 
 def test_channel_meets_apple_and_podcasting20_rules(podcast) -> None:  # type: ignore[no-untyped-def]
-    out, config, *_ = podcast
+    out, *_ = podcast
     channel = _feed(out).find("channel")
     assert channel is not None
     assert channel.findtext("title") == "Tests & <Things>"
@@ -110,7 +110,9 @@ def test_channel_meets_apple_and_podcasting20_rules(podcast) -> None:  # type: i
     assert channel.findtext("itunes:owner/itunes:email", namespaces=NS) == "ada@example.org"
     self_link = channel.find("atom:link[@rel='self']", NS)
     assert self_link is not None and self_link.get("href") == BASE + "feed.xml"
-    expected_guid = uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "pod.example.org/show/feed.xml")
+    expected_guid = uuid.uuid5(
+        uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "pod.example.org/show/feed.xml"
+    )
     assert channel.findtext("podcast:guid", namespaces=NS) == str(expected_guid)
     assert channel.findtext("podcast:locked", namespaces=NS) in ("yes", "no")
 
@@ -249,10 +251,18 @@ def test_tags_carry_length_transcript_and_source_url(podcast) -> None:  # type: 
 
 def test_guid_and_first_date_survive_a_settings_change(podcast) -> None:  # type: ignore[no-untyped-def]
     out, _, config_file, articles = podcast
-    before = {e.title: (e.id, e.published) for e in feedparser.parse((out / "feed.xml").read_bytes()).entries}
-    config_file.write_text(config_file.read_text() + "\n[pauses]\nparagraph = 0.9\n", encoding="utf-8")
+    before = {
+        e.title: (e.id, e.published)
+        for e in feedparser.parse((out / "feed.xml").read_bytes()).entries
+    }
+    config_file.write_text(
+        config_file.read_text() + "\n[pauses]\nparagraph = 0.9\n", encoding="utf-8"
+    )
     config = load_config(config_file)
     report = build([articles / "tricky.txt"], out, config)
     assert report.built  # a setting changed: the episode was made again
-    after = {e.title: (e.id, e.published) for e in feedparser.parse((out / "feed.xml").read_bytes()).entries}
+    after = {
+        e.title: (e.id, e.published)
+        for e in feedparser.parse((out / "feed.xml").read_bytes()).entries
+    }
     assert after == before

@@ -11,7 +11,7 @@ import importlib
 import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from narrator.errors import BackendUnavailable, NarratorError
 from narrator.models import Clip, Voice
@@ -61,7 +61,7 @@ def registry() -> dict[str, str]:
     return names
 
 
-def _load_class(name: str) -> type:
+def _load_class(name: str) -> Any:
     target = registry().get(name)
     if target is None:
         known = ", ".join(sorted(registry()))
@@ -73,8 +73,7 @@ def _load_class(name: str) -> type:
         raise BackendUnavailable(
             f"backend '{name}' cannot be imported: {exc}", hint="reinstall narrator"
         ) from exc
-    cls: type = getattr(module, attr)
-    return cls
+    return getattr(module, attr)
 
 
 def get_backend(name: str) -> Backend:
@@ -93,7 +92,7 @@ def describe_backends() -> list[BackendInfo]:
     for name in registry():
         try:
             cls = _load_class(name)
-            describe = getattr(cls, "describe")
+            describe = cls.describe
             infos.append(describe())
         except NarratorError as exc:
             infos.append(BackendInfo(name, "", False, exc.message, ()))

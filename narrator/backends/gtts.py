@@ -82,9 +82,13 @@ class GTTSBackend:
                 return buffer.getvalue()
             except Exception as exc:
                 if attempt == self.retries or not _retryable(exc):
-                    raise NarratorError(f"gTTS failed: {exc}", hint=network_reason() or None) from exc
+                    raise NarratorError(
+                        f"gTTS failed: {exc}", hint=network_reason() or None
+                    ) from exc
                 delay = self.backoff * 2**attempt * (0.5 + random.random())
-                log.warning("gTTS attempt %d failed (%s); retrying in %.1fs", attempt + 1, exc, delay)
+                log.warning(
+                    "gTTS attempt %d failed (%s); retrying in %.1fs", attempt + 1, exc, delay
+                )
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
