@@ -17,6 +17,14 @@ def _short_title(text: str) -> str:
     return title + ("…" if len(words) > TITLE_WORDS else "")
 
 
+def _paragraph_texts(cues: Sequence[Cue]) -> dict[int | None, str]:
+    """The whole text of each paragraph, so a chapter title never stops at a short sentence."""
+    texts: dict[int | None, list[str]] = {}
+    for cue in cues:
+        texts.setdefault(cue.paragraph, []).append(cue.text)
+    return {paragraph: " ".join(parts) for paragraph, parts in texts.items()}
+
+
 def make_chapters(cues: Sequence[Cue], total: float, article_title: str) -> tuple[Chapter, ...]:
     """Chapters covering the whole episode, from 0 to ``total`` seconds, in order."""
     if not cues:
@@ -31,10 +39,11 @@ def make_chapters(cues: Sequence[Cue], total: float, article_title: str) -> tupl
                 not paragraph_starts or paragraph_starts[-1].paragraph != cue.paragraph
             ):
                 paragraph_starts.append(cue)
+        text_of = _paragraph_texts(cues)
         last = 0.0
         for cue in paragraph_starts[1:]:
             if cue.start - last >= MIN_CHAPTER_S and total - cue.start >= MIN_CHAPTER_S / 2:
-                starts.append((cue.start, _short_title(cue.text)))
+                starts.append((cue.start, _short_title(text_of[cue.paragraph])))
                 last = cue.start
     # The title and a heading that opens the body at once would make an empty chapter.
     merged: list[tuple[float, str]] = []
