@@ -24,30 +24,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Progress:
-    """A one-line progress bar with an ETA on stderr, only on a terminal."""
+    """A one-line progress bar with an ETA on stderr, only on a terminal.
+
+    Shows the article whose clip just became ready (its clips done of total),
+    the whole batch's count and the time left to synthesize.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.started = time.perf_counter()
         self.last = 0.0
+        self.width = 0
 
-    def __call__(self, slug: str, done: int, total: int) -> None:
+    def __call__(self, tick: Any) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if done < total and now - self.last < 0.1:
+        finished = tick.all_done >= tick.all_total
+        if not finished and now - self.last < 0.1:
             return
         self.last = now
-        elapsed = now - self.started
-        eta = elapsed / done * (total - done) if done else 0.0
-        width = 24
-        filled = round(width * done / max(total, 1))
-        bar = "#" * filled + "-" * (width - filled)
-        line = f"\r{slug[:32]:32} [{bar}] {done}/{total} clips, ETA {eta:4.0f} s"
-        click.echo(line, err=True, nl=False)
-        if done >= total:
-            click.echo("\r" + " " * len(line) + "\r", err=True, nl=False)
-            self.started = time.perf_counter()
+        if finished:
+            click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+            return
+        bar_width = 20
+        filled = round(bar_width * tick.done / max(tick.total, 1))
+        bar = "#" * filled + "-" * (bar_width - filled)
+        eta = "ETA --" if tick.eta is None else f"ETA {tick.eta:4.0f} s"
+        line = (
+            f"{tick.slug[:28]:28} [{bar}] {tick.done}/{tick.total} clips"
+            f" (all {tick.all_done}/{tick.all_total}), {eta}"
+        )
+        self.width = max(self.width, len(line))
+        click.echo(f"\r{line:{self.width}}", err=True, nl=False)
 
 
 class NarratorGroup(click.Group):
@@ -92,6 +100,23 @@ def _config(ctx: click.Context) -> Any:
     return load_config(ctx.obj["config_path"])
 
 
+def _cache_dir_option(f: F) -> F:
+    option = click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        envvar="NARRATOR_CACHE_DIR",
+        help="Clip cache folder (default: the user cache folder; env NARRATOR_CACHE_DIR).",
+    )
+    return option(f)
+
+
+def _clip_cache(cache_dir: Path | None) -> Any:
+    from narrator.cache import ClipCache, default_cache_dir
+
+    return ClipCache(cache_dir or default_cache_dir())
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -113,6 +138,22 @@ def _config(ctx: click.Context) -> Any:
     show_default=True,
     help="Seconds to wait for another build on the same output folder before giving up.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Synthesis worker processes (default: one per CPU core).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="NARRATOR_THREADS",
+    help="onnxruntime threads per worker (default: cores / jobs).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the clip cache.")
+@_cache_dir_option
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -122,6 +163,10 @@ def build(
     quiet: bool,
     fallback: str | None,
     wait: float,
+    jobs: int | None,
+    threads: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
     from narrator.lock import lock_output
@@ -139,7 +184,12 @@ def build(
             config,
             force=force,
             progress=progress,
-            synthesizer=Synthesizer(fallback=fallback),
+            synthesizer=Synthesizer(
+                fallback=fallback,
+                cache=None if no_cache else _clip_cache(cache_dir),
+                jobs=jobs,
+                threads=threads,
+            ),
         )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)
@@ -193,6 +243,27 @@ def voices() -> None:
         click.echo(f"{info.name:8s} {info.description} — {state}")
         for voice in info.voices:
             click.echo(f"         voice: {voice}")
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or empty the cache of synthesized clips."""
+
+
+@cache.command("info")
+@_cache_dir_option
+def cache_info(cache_dir: Path | None) -> None:
+    """Show where the clip cache is, how many clips it holds and their size."""
+    info = _clip_cache(cache_dir).info()
+    click.echo(f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB")
+
+
+@cache.command("clear")
+@_cache_dir_option
+def cache_clear(cache_dir: Path | None) -> None:
+    """Remove every cached clip (episodes already built are kept)."""
+    info = _clip_cache(cache_dir).clear()
+    click.echo(f"removed {info.entries} clips ({info.bytes / 1e6:.1f} MB) from {info.path}")
 
 
 def main() -> None:

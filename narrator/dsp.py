@@ -1,8 +1,10 @@
 """Signal processing on clips: resampling, pitch, trimming, loudness, peaks.
 
-pyloudnorm (an ITU-R BS.1770-4 meter) measures integrated loudness; scipy's
-polyphase resampler does every rate change, including the 4x oversampling used
-to estimate the true peak.
+Integrated loudness is a vectorized ITU-R BS.1770-4 meter (pyloudnorm's
+K-weighting filters; the tests check the two agree); scipy's polyphase
+resampler does every rate change, including the 4x oversampling used to
+estimate the true peak, which is computed only where it can reach the level
+in question. scipy is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
 
 from narrator.models import Clip
 
@@ -31,6 +31,8 @@ def silence(seconds: float, rate: int) -> Samples:
 def _resample(samples: Samples, ratio: Fraction) -> Samples:
     if ratio == 1 or len(samples) == 0:
         return samples
+    from scipy.signal import resample_poly  # scipy takes ~0.4 s to import: only when needed
+
     out = resample_poly(samples, ratio.numerator, ratio.denominator)
     return np.asarray(out, dtype=np.float32)
 
@@ -229,6 +231,8 @@ def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: floa
     keep = (needed < 1.0) & (where < n)
     if not keep.any():
         return clip
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     hold = max(1, round(lookahead * rate))
     smooth = max(1, round(release * rate / 4))
     reach = 2 * hold + smooth + 2

@@ -11,7 +11,6 @@ import logging
 from dataclasses import replace
 
 from narrator.backends import get_backend
-from narrator.dsp import shift_pitch, trim
 from narrator.models import Clip, Voice
 
 log = logging.getLogger(__name__)
@@ -25,6 +24,8 @@ def voice_identity(voice: Voice) -> str:
 
 def render(text: str, voice: Voice) -> Clip:
     """Speak ``text`` with ``voice`` and its delivery."""
+    from narrator.dsp import shift_pitch, trim  # scipy: only when there is audio to make
+
     backend = get_backend(voice.backend)
     # Shifting pitch by p also speeds playback by p: ask for a tempo p times slower first.
     asked = replace(voice, length_scale=voice.length_scale * voice.pitch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SAMPLE = SEEDS / "000_accfa6063b6ad7f7.txt"
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_clip_cache() -> Iterator[None]:
+    """Builds in tests (and the narrator processes they start) never touch the user's cache.
+
+    The folder lies outside pytest's temporary tree, which some tests watch for stray writes.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="narrator-test-cache-")
+    os.environ["NARRATOR_CACHE_DIR"] = folder
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

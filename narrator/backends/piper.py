@@ -105,6 +105,10 @@ class PiperBackend:
                 self._voices[path] = loaded
         return loaded
 
+    def prepare(self, voice: Voice) -> None:
+        """Load the voice now (worker processes do this once, before any sentence)."""
+        self._voice(voice)
+
     def synthesize(self, text: str, voice: Voice) -> Clip:
         from piper import SynthesisConfig
 

@@ -1,0 +1,113 @@
+"""The clip cache: keys, lossless storage, corrupt entries, and the cache commands."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import narrator.backends.piper as piper_backend
+from narrator.cache import ClipCache, clip_key, decode_wav, encode_wav
+from narrator.cli import cli
+from narrator.models import Clip, Voice
+
+VOICE = Voice(backend="piper", name="")
+
+
+def test_key_is_stable_for_the_same_text_and_voice() -> None:
+    assert clip_key("Hello there.", VOICE) == clip_key("Hello there.", Voice("piper", ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        pytest.param("Hello there!", VOICE, id="text"),
+        pytest.param("Hello there.", replace(VOICE, length_scale=1.1), id="tempo"),
+        pytest.param("Hello there.", replace(VOICE, pitch=0.92), id="pitch"),
+        pytest.param("Hello there.", replace(VOICE, language="de"), id="language"),
+        pytest.param("Hello there.", replace(VOICE, backend="gtts"), id="backend"),
+    ],
+)
+def test_key_changes_with_text_and_voice_settings(text: str, voice: Voice) -> None:
+    assert clip_key(text, voice) != clip_key("Hello there.", VOICE)
+
+
+def test_key_changes_with_the_model_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = clip_key("Hello there.", VOICE)
+    monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "another-model")
+    assert clip_key("Hello there.", VOICE) != before
+    monkeypatch.setattr(piper_backend, "_package_version", lambda name: "9.9.9")
+    monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "58afce0321b8d9c4")
+    assert clip_key("Hello there.", VOICE) != before
+
+
+def test_entries_are_lossless_float_wav(tmp_path: Path) -> None:
+    samples = np.random.default_rng(1).uniform(-1, 1, 5000).astype(np.float32)
+    cache = ClipCache(tmp_path)
+    cache.put("ab" * 32, Clip(samples, 22050))
+    back = cache.get("ab" * 32)
+    assert back is not None
+    assert back.sample_rate == 22050
+    assert np.array_equal(back.samples, samples)
+    assert decode_wav(encode_wav(back)).samples.tobytes() == samples.tobytes()
+
+
+def test_a_missing_entry_is_a_quiet_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert ClipCache(tmp_path).get("cd" * 32) is None
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda raw: raw[: len(raw) // 2], id="truncated"),
+        pytest.param(lambda raw: raw[:-8] + b"\x00" * 8, id="flipped-samples"),
+        pytest.param(lambda raw: b"garbage", id="garbage"),
+        pytest.param(lambda raw: b"", id="empty"),
+    ],
+)
+def test_a_corrupt_entry_warns_and_is_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage
+) -> None:  # type: ignore[no-untyped-def]
+    cache = ClipCache(tmp_path)
+    key = "ef" * 32
+    cache.put(key, Clip(np.linspace(-0.5, 0.5, 4000, dtype=np.float32), 22050))
+    (entry,) = tmp_path.rglob("*.wav")
+    entry.write_bytes(damage(entry.read_bytes()))
+    with caplog.at_level(logging.WARNING, logger="narrator.cache"):
+        assert cache.get(key) is None
+    assert "corrupt" in caplog.text
+    assert not entry.exists()
+
+
+def test_cache_info_and_clear_commands(tmp_path: Path) -> None:
+    cache = ClipCache(tmp_path / "c")
+    for n in range(3):
+        cache.put(f"{n:02d}" * 32, Clip(np.zeros(100, dtype=np.float32), 22050))
+    runner = CliRunner()
+    info = runner.invoke(cli, ["cache", "info", "--cache-dir", str(tmp_path / "c")])
+    assert info.exit_code == 0, info.output
+    assert info.output.startswith(f"{tmp_path / 'c'}: 3 clips, ")
+    cleared = runner.invoke(
+        cli, ["cache", "clear"], env={"NARRATOR_CACHE_DIR": str(tmp_path / "c")}
+    )
+    assert cleared.exit_code == 0, cleared.output
+    assert cleared.output.startswith("removed 3 clips")
+    assert cache.info().entries == 0
+
+
+def test_help_does_not_import_the_synthesis_engine() -> None:
+    code = (
+        "import sys, narrator.cli, narrator.pipeline\n"
+        "heavy = {'onnxruntime', 'piper', 'scipy', 'lameenc', 'mutagen'} & set(sys.modules)\n"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
