@@ -117,8 +117,13 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 def _check_table(data: dict[str, Any], path: Path) -> None:
     for section, value in data.items():
         if section == "lexicon":
-            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise NarratorError("[lexicon] must map words to strings", path=path)
+            if not isinstance(value, dict):
+                raise NarratorError("[lexicon] must be a table of words", path=path)
+            for word, spoken in value.items():
+                if not isinstance(spoken, str):
+                    raise NarratorError(
+                        f"'lexicon.{word}' must be a string, not {_kind(spoken)}", path=path
+                    )
             continue
         schema = _SCHEMA.get(section)
         if schema is None:
@@ -134,18 +139,77 @@ def _check_table(data: dict[str, Any], path: Path) -> None:
                     f"unknown key '{section}.{key}'", path=path, hint=f"known: {known}"
                 )
             if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
-                names = expected.__name__ if isinstance(expected, type) else "number"
-                raise NarratorError(f"'{section}.{key}' must be a {names}", path=path)
+                wanted = _TYPE_NAMES.get(expected, "number")
+                raise NarratorError(
+                    f"'{section}.{key}' must be a {wanted}, not {_kind(item)}", path=path
+                )
+
+
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+    str: "string",
+    bool: "boolean (true or false)",
+    int: "whole number",
+}
+
+
+def _kind(value: object) -> str:
+    """A TOML value as the user wrote it, for error messages: ``integer 5``."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    names = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{names.get(type(value), 'value')} {shown}"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_url(key: str, value: str, path: Path) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise NarratorError(
+            f"'{key}' is not an absolute http(s) URL: {value!r}",
+            path=path,
+            hint="for example https://example.com/podcast/",
+        )
+
+
+def _check_voice(section: str, voice: Voice, path: Path) -> None:
+    from narrator.backends import registry
+
+    known = registry()
+    if voice.backend not in known:
+        raise NarratorError(
+            f"'{section}.backend' is not a voice backend: {voice.backend!r}",
+            path=path,
+            hint="choose one of: " + ", ".join(sorted(known)),
+        )
+    if not _LANG.match(voice.language):
+        raise NarratorError(
+            f"'{section}.language' is not a language code: {voice.language!r}",
+            path=path,
+            hint="for example en or en-GB",
+        )
+    if not 0.25 <= voice.length_scale <= 4:
+        raise NarratorError(f"'{section}.length_scale' must be between 0.25 and 4", path=path)
+    if not 0.5 <= voice.pitch <= 2:
+        raise NarratorError(f"'{section}.pitch' must be between 0.5 and 2", path=path)
 
 
 def _check_values(config: Config, path: Path) -> None:
     show = config.show
+    if not show.title.strip():
+        raise NarratorError("'show.title' must not be empty", path=path)
     if show.base_url:
-        parsed = urlparse(show.base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise NarratorError(
-                f"'show.base_url' is not an absolute http(s) URL: {show.base_url!r}", path=path
-            )
+        _check_url("show.base_url", show.base_url, path)
+    if show.link:
+        _check_url("show.link", show.link, path)
+    if show.email and not _EMAIL.match(show.email):
+        raise NarratorError(f"'show.email' is not an email address: {show.email!r}", path=path)
     if not _LANG.match(show.language):
         raise NarratorError(
             f"'show.language' is not a language code: {show.language!r}",
@@ -165,9 +229,15 @@ def _check_values(config: Config, path: Path) -> None:
             "'audio.sample_rate' must be one of 16000, 22050, 24000, 32000, 44100, 48000",
             path=path,
         )
+    if not -40 <= config.audio.loudness <= -5:
+        raise NarratorError("'audio.loudness' must be between -40 and -5 LUFS", path=path)
+    if not -10 <= config.audio.true_peak <= 0:
+        raise NarratorError("'audio.true_peak' must be between -10 and 0 dBTP", path=path)
     for name in Pauses.__dataclass_fields__:
         if not 0 <= getattr(config.pauses, name) <= 10:
             raise NarratorError(f"'pauses.{name}' must be between 0 and 10 seconds", path=path)
+    _check_voice("voice", config.narration, path)
+    _check_voice("quote_voice", config.quote, path)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -187,6 +257,8 @@ def load_config(path: Path | None = None) -> Config:
         raise NarratorError("configuration file not found", path=path) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise NarratorError(f"invalid TOML: {exc}", path=path) from exc
+    except OSError as exc:
+        raise NarratorError(f"cannot read configuration: {exc.strerror or exc}", path=path) from exc
     _check_table(data, path)
     show_data = dict(data.get("show", {}))
     cover = show_data.pop("cover", None)
@@ -196,7 +268,7 @@ def load_config(path: Path | None = None) -> Config:
             raise NarratorError(f"'show.cover' file not found: {cover}", path=path)
         show_data["cover"] = cover_path
     show = replace(DEFAULT_SHOW, **show_data)
-    narration = replace(DEFAULT_NARRATION, language=show.language, **data.get("voice", {}))
+    narration = replace(DEFAULT_NARRATION, **{"language": show.language, **data.get("voice", {})})
     quote_data = data.get("quote_voice")
     quote = (
         replace(narration, **quote_data)

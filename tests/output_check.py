@@ -24,11 +24,12 @@ def write_article(folder: Path, name: str, title: str, *paragraphs: str) -> Path
     return path
 
 
-def narrator_env(**extra: str) -> dict[str, str]:
-    """The environment for a child `narrator` process (no narrator.toml surprises)."""
+def narrator_env(cwd: Path, **extra: str) -> dict[str, str]:
+    """The environment for a child `narrator` process: no pause hooks, a private clip cache."""
     env = dict(os.environ)
     env.pop("NARRATOR_TEST_PAUSE_AT", None)
     env.pop("NARRATOR_TEST_PAUSE_FILE", None)
+    env["NARRATOR_CACHE_DIR"] = str(cwd / ".cache")
     env.update(extra)
     return env
 
@@ -40,7 +41,7 @@ def run_narrator(
     return subprocess.run(
         [*NARRATOR, *map(str, args)],
         cwd=cwd,
-        env=narrator_env(**env),
+        env=narrator_env(cwd, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -53,7 +54,7 @@ def start_narrator(*args: str | Path, cwd: Path, **env: str) -> subprocess.Popen
     return subprocess.Popen(
         [*NARRATOR, *map(str, args)],
         cwd=cwd,
-        env=narrator_env(**env),
+        env=narrator_env(cwd, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,3 +113,19 @@ def audit(out_dir: Path) -> Snapshot:
         if p.is_file() and not p.name.startswith(".")
     }
     return Snapshot(items, catalog, files)
+
+
+def audit_cache(cache_dir: Path) -> int:
+    """Assert every clip in a clip cache decodes intact; return how many there are.
+
+    A killed build may leave a temporary file behind, never a damaged entry.
+    """
+    try:
+        from narrator.cache import CLIPS_DIR, decode_wav
+    except ImportError:  # pragma: no cover - before the clip cache existed
+        return 0
+    entries = list((cache_dir / CLIPS_DIR).glob("*/*.wav"))
+    for entry in entries:
+        clip = decode_wav(entry.read_bytes())
+        assert len(clip.samples) > 0, entry
+    return len(entries)

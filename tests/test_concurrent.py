@@ -35,10 +35,12 @@ def _wait_for(path: Path, timeout: float = 60) -> None:
 
 
 def test_second_lock_on_a_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:
-    with lock_output(tmp_path / "out"):
-        with pytest.raises(OutputLocked) as caught:
-            with lock_output(tmp_path / "out"):
-                pass  # pragma: no cover
+    with (
+        lock_output(tmp_path / "out"),
+        pytest.raises(OutputLocked) as caught,
+        lock_output(tmp_path / "out"),
+    ):
+        pass  # pragma: no cover
     assert LOCKED in str(caught.value)
     assert f"process {os.getpid()}" in str(caught.value)
     assert isinstance(caught.value, NarratorError)
@@ -49,9 +51,8 @@ def test_second_lock_on_a_folder_is_refused_naming_the_holder(tmp_path: Path) ->
 def test_waiting_lock_gives_up_after_the_stated_time(tmp_path: Path) -> None:
     with lock_output(tmp_path):
         started = time.monotonic()
-        with pytest.raises(OutputLocked):
-            with lock_output(tmp_path, wait=0.3):
-                pass  # pragma: no cover
+        with pytest.raises(OutputLocked), lock_output(tmp_path, wait=0.3):
+            pass  # pragma: no cover
         assert 0.3 <= time.monotonic() - started < 5
 
 
