@@ -266,6 +266,47 @@ def cache_clear(cache_dir: Path | None) -> None:
     click.echo(f"removed {info.entries} clips ({info.bytes / 1e6:.1f} MB) from {info.path}")
 
 
+@cli.command()
+@click.argument(
+    "directory", default=Path("audio"), type=click.Path(path_type=Path, file_okay=False)
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 shares the podcast with your local network.",
+)
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
+def serve(directory: Path, host: str, port: int, quiet: bool) -> None:
+    """Serve DIRECTORY (default: audio/) to browsers and podcast apps until Ctrl-C."""
+    from narrator.serve import Listening, lan_addresses, serve_forever
+
+    if not quiet:
+        access = logging.getLogger("narrator.serve.access")
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+
+    def ready(listening: Listening) -> None:
+        urls = [listening.url]
+        if listening.host in ("0.0.0.0", "::"):
+            urls = [f"http://{a}:{listening.port}/" for a in lan_addresses()] + urls
+        click.echo(f"Serving {directory} (Ctrl-C to stop)")
+        click.echo(f"  Listen in a browser:        {urls[0]}")
+        click.echo(f"  Subscribe in a podcast app: {urls[0]}feed.xml")
+        for url in urls[1:]:
+            click.echo(f"  also at:                    {url}feed.xml")
+        if listening.host.startswith("127.") or listening.host in ("localhost", "::1"):
+            click.echo("Only this computer can connect; --host 0.0.0.0 shares it on your network.")
+
+    serve_forever(directory, host, port, ready)
+
+
 def main() -> None:
     """Entry point of the ``narrator`` command."""
     cli(prog_name="narrator")

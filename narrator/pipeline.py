@@ -29,6 +29,7 @@ from narrator.limits import check_article_size, check_file_size
 from narrator.models import Article, Clip, Utterance, Voice
 from narrator.publish import write_feed
 from narrator.segment import segment_article
+from narrator.site import write_page
 from narrator.speak import speak
 from narrator.synthesize import voice_identity
 
@@ -597,6 +598,7 @@ def build(
     present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
     checkpoint("before-feed")
     report.feed_written = write_feed(out_dir, config.show, present, cover.file)
+    write_page(out_dir, config.show, present, cover.file)
     report.clips_synthesized = synthesizer.synthesized - synthesized
     report.clips_cached = synthesizer.cached - cached
     report.fallbacks = synthesizer.fallbacks - fallbacks
