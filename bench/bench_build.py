@@ -11,8 +11,9 @@ python bench/bench_build.py [--runs 3] [--seed seeds/000_accfa6063b6ad7f7.txt] [
 
 Every step is a separate process, timed from start to exit; each is run
 ``--runs`` times and the median is reported with its ratio to (a). Peak
-memory is the largest sum of resident memory over the process tree, sampled
-from /proc every 20 ms (Linux), next to getrusage's largest single process.
+memory is the largest sum of proportional set sizes (PSS: shared pages split
+between the processes sharing them) over the process tree, sampled from /proc
+every 20 ms (Linux), next to getrusage's largest single process.
 Anything after ``--`` is passed to every ``narrator build`` (e.g. ``-j 1``).
 """
 
@@ -46,8 +47,23 @@ subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i
 """
 
 
+def _memory(pid: int, fallback: int) -> int:
+    """Proportional set size of ``pid`` (shared pages split between their users), else RSS.
+
+    Forked workers share their parent's pages; summing RSS would count those twice.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return fallback
+
+
 def _tree_rss(root: int) -> int:
-    """Resident memory (bytes) of ``root`` and all its descendants."""
+    """Memory (bytes, PSS where available) of ``root`` and all its descendants."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -64,7 +80,8 @@ def _tree_rss(root: int) -> int:
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            total += _memory(pid, rss[pid])
         stack.extend(children.get(pid, []))
     return total
 

@@ -7,11 +7,13 @@ sentence at the end.
 
 Processes and threads: Piper runs on onnxruntime, whose intra-op thread pool
 gives a single process some parallelism of its own, but sentences are short
-and a thread pool spends much of its time waiting. Measured on the 2-core
-development machine (sample article, 34 sentences, see bench/README.md),
-independent processes with one thread each were fastest, so the default is one
-process per core with ``cores // processes`` threads each. ``--jobs`` and
-``--threads`` (or ``NARRATOR_THREADS``) override either.
+and a thread pool spends much of its time waiting. On the 2-core development
+machine, for the sample article, one process with two threads took 9.0 s and
+two processes with one thread each 8.4 s (issue 5); so the default is one
+process per core with ``cores // processes`` threads each, and a batch with a
+single sentence to voice runs it in the build process itself with every core's
+thread (no fork, no second voice load). ``--jobs`` and ``--threads`` (or
+``NARRATOR_THREADS``) override either; ``bench/bench_build.py -- -j 1`` compares.
 """
 
 from __future__ import annotations
