@@ -22,7 +22,14 @@ import pytest
 from click.testing import CliRunner
 
 from narrator.cli import cli
-from narrator.serve import BackgroundServer, absolutize_feed, content_type, serving
+from narrator.serve import (
+    BackgroundServer,
+    Listening,
+    absolutize_feed,
+    content_type,
+    lan_addresses,
+    serving,
+)
 
 SECRET = "top secret: must never be served"
 
@@ -108,13 +115,16 @@ def test_get_serves_the_mp3_whole_with_length_and_ranges_advertised(site: Site) 
     assert reply.headers["Accept-Ranges"] == "bytes"
 
 
-def test_head_has_the_get_headers_and_no_body(site: Site) -> None:
-    get = site.request(_mp3_url(site))
-    head = site.request(_mp3_url(site), method="HEAD")
+@pytest.mark.parametrize("path", ["/MP3", "/feed.xml", "/", "/cover.jpg"])
+def test_head_has_the_get_headers_and_no_body(site: Site, path: str) -> None:
+    path = path.replace("/MP3", _mp3_url(site))
+    get = site.request(path)
+    head = site.request(path, method="HEAD")
     assert head.status == 200
     assert head.body == b""
-    for name in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Accept-Ranges"):
+    for name in ("Content-Type", "Content-Length", "ETag", "Last-Modified"):
         assert head.headers[name] == get.headers[name], name
+    assert int(get.headers["Content-Length"]) == len(get.body)
 
 
 @pytest.mark.parametrize(
@@ -430,3 +440,24 @@ def test_cli_serve_has_help() -> None:
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--host" in result.output and "--port" in result.output
+
+
+def test_lan_addresses_are_ipv4_and_not_loopback() -> None:
+    import ipaddress
+
+    for address in lan_addresses():
+        ip = ipaddress.IPv4Address(address)
+        assert not ip.is_loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        pytest.param("127.0.0.1", "http://127.0.0.1:8000/", id="loopback"),
+        pytest.param("0.0.0.0", "http://127.0.0.1:8000/", id="every-ipv4-address"),
+        pytest.param("::", "http://[::1]:8000/", id="every-ipv6-address"),
+        pytest.param("192.168.1.5", "http://192.168.1.5:8000/", id="one-lan-address"),
+    ],
+)
+def test_listening_url_is_one_this_machine_can_open(host: str, url: str) -> None:
+    assert Listening(host, 8000).url == url
