@@ -22,6 +22,9 @@ from narrator.errors import NarratorError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+QUIET_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext", "readability")
+"""Loggers of libraries whose warnings users cannot act on (shown with --debug)."""
+
 
 class _Progress:
     """A one-line progress bar with an ETA on stderr, only on a terminal.
@@ -91,6 +94,9 @@ def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not debug:  # libraries' own complaints are noise beside narrator's one-line errors
+        for name in QUIET_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     ctx.obj = {"config_path": config_path, "debug": debug}
 
 

@@ -246,3 +246,31 @@ def test_hostile_title_gets_a_safe_slug_and_is_escaped_exactly_once(site: Path) 
         parser.feed(html)
         assert HOSTILE_TITLE in "".join(parser.text)
         assert "&amp;amp;" not in html and "<script>alert(1)" not in html
+
+
+def test_bad_inputs_in_one_real_process_give_one_line_each_and_no_library_noise(
+    site: Path,
+) -> None:
+    (site / "bad").mkdir()
+    bad = [
+        make(site / "bad")
+        for make in (
+            _write(b"", "empty.txt"),
+            _write("  \n", "blank.txt"),
+            _write(b"\x00\x01\x02binary", "blob.md"),
+            _write("Only A Title\n", "title.txt"),
+            _write(b"\x88", "odd.html"),
+            _write("<html><body></body></html>", "page.html"),
+            _write("Title\n\nBody.\n", "notes.pdf"),
+        )
+    ]
+    before = audit(site / "out").files
+    result = run_narrator("build", "good", *bad, "-o", "out", cwd=site, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert [e.split(": ", 2)[1] for e in errors] == [str(p) for p in bad]
+    assert not [line for line in lines if line.startswith(("ERROR", "Traceback"))], lines
+    assert not [line for line in lines if "trafilatura" in line], lines
+    assert "1 unchanged, 0 rebuilt, 7 failed" in result.stdout
+    assert audit(site / "out").files == before
