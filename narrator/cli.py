@@ -159,6 +159,14 @@ def _clip_cache(cache_dir: Path | None) -> Any:
     help="onnxruntime threads per worker (default: cores / jobs).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the clip cache.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Voice clips on a Dask cluster: tcp://HOST:8786, or local:N for N local worker "
+    "processes (default: [build] scheduler in narrator.toml, else this machine's --jobs). "
+    "Needs pip install 'narrator[dask]'.",
+)
 @_cache_dir_option
 @click.pass_context
 def build(
@@ -172,6 +180,7 @@ def build(
     jobs: int | None,
     threads: int | None,
     no_cache: bool,
+    scheduler: str | None,
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
@@ -183,19 +192,16 @@ def build(
     sources = list(paths) or [Path("seeds")]
     collect_articles(sources)  # a missing path fails before the output folder is touched
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    synthesizer = Synthesizer(  # a bad --scheduler (or no Dask) fails before the lock is taken
+        fallback=fallback,
+        cache=None if no_cache else _clip_cache(cache_dir),
+        jobs=jobs,
+        threads=threads,
+        scheduler=scheduler or config.scheduler,
+    )
     with lock_output(out_dir, wait=wait):
         report = run_build(
-            sources,
-            out_dir,
-            config,
-            force=force,
-            progress=progress,
-            synthesizer=Synthesizer(
-                fallback=fallback,
-                cache=None if no_cache else _clip_cache(cache_dir),
-                jobs=jobs,
-                threads=threads,
-            ),
+            sources, out_dir, config, force=force, progress=progress, synthesizer=synthesizer
         )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)

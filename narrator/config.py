@@ -68,6 +68,8 @@ class Config:
     lexicon: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     path: Path | None = None
     """The file the configuration came from, if any."""
+    scheduler: str | None = None
+    """Dask scheduler that voices the clips (``[build] scheduler``; None: this machine)."""
 
 
 DEFAULT_SHOW = Show(
@@ -111,6 +113,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "loudness": (int, float),
         "true_peak": (int, float),
     },
+    "build": {"scheduler": str},
 }
 
 
@@ -238,6 +241,15 @@ def _check_values(config: Config, path: Path) -> None:
             raise NarratorError(f"'pauses.{name}' must be between 0 and 10 seconds", path=path)
     _check_voice("voice", config.narration, path)
     _check_voice("quote_voice", config.quote, path)
+    if config.scheduler:
+        from narrator.cluster import parse_scheduler
+
+        try:
+            parse_scheduler(config.scheduler)
+        except NarratorError as exc:
+            raise NarratorError(
+                f"'build.scheduler' is {exc.message}", path=path, hint=exc.hint
+            ) from exc
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -283,6 +295,7 @@ def load_config(path: Path | None = None) -> Config:
         audio=AudioSettings(**data.get("audio", {})),
         lexicon=MappingProxyType(dict(data.get("lexicon", {}))),
         path=path,
+        scheduler=data.get("build", {}).get("scheduler") or None,
     )
     _check_values(config, path)
     return config

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from narrator.catalog import Catalog, Entry, guid_for
 from narrator.checkpoints import checkpoint
+from narrator.cluster import ClusterError
 from narrator.config import Config
 from narrator.cover import Cover, ensure_cover
 from narrator.errors import NarratorError
@@ -35,6 +36,7 @@ from narrator.synthesize import voice_identity
 
 if TYPE_CHECKING:
     from narrator.cache import ClipCache
+    from narrator.cluster import VoicePool
     from narrator.workers import Voiced
 
 # Audio modules (scipy, lameenc, mutagen, onnxruntime) are imported where audio is
@@ -198,6 +200,10 @@ class Synthesizer:
     With a ``fallback`` backend, a sentence the chosen backend cannot voice
     (gTTS after its retries) is voiced by the fallback instead, with a warning;
     such clips are never cached.
+
+    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), sentences are
+    voiced by the workers of that Dask cluster instead (``narrator.cluster``);
+    everything else stays the same.
     """
 
     def __init__(
@@ -207,7 +213,14 @@ class Synthesizer:
         cache: ClipCache | None = None,
         jobs: int | None = None,
         threads: int | None = None,
+        scheduler: str | None = None,
     ) -> None:
+        if scheduler:
+            from narrator.cluster import parse_scheduler, require_dask
+
+            scheduler = parse_scheduler(scheduler)
+            require_dask()
+        self.scheduler = scheduler or None
         self.synthesized = 0
         self.cached = 0
         self.fallback = fallback
@@ -374,7 +387,7 @@ class Synthesizer:
         )
 
         split = choose_split(self.jobs, self.threads, len(work))
-        if not work or split.processes == 1:
+        if not work or (split.processes == 1 and not self.scheduler):
             if self.threads is not None:
                 os.environ.setdefault(THREADS_ENV, str(split.threads))
             warm_imports(AUDIO_MODULES)
@@ -383,13 +396,22 @@ class Synthesizer:
                 for i, (key, text, voice) in enumerate(work)
             )
             return
-        log.debug(
-            "voicing %d sentences in %d processes x %d threads",
-            len(work),
-            split.processes,
-            split.threads,
-        )
-        with WorkerPool(split, [voice for _, _, voice in work]) as pool:
+        voices = [voice for _, _, voice in work]
+        pool: VoicePool
+        if self.scheduler:
+            from narrator.cluster import DaskPool
+
+            log.debug("voicing %d sentences on the Dask cluster %s", len(work), self.scheduler)
+            pool = DaskPool(self.scheduler, voices, threads=self.threads)
+        else:
+            log.debug(
+                "voicing %d sentences in %d processes x %d threads",
+                len(work),
+                split.processes,
+                split.threads,
+            )
+            pool = WorkerPool(split, voices)
+        with pool:
             requests = [(i, text, voice) for i, (_, text, voice) in enumerate(work)]
             results = pool.voice(requests, self.fallback)  # the workers are forked now
             warm_imports(AUDIO_MODULES)
@@ -590,6 +612,8 @@ def build(
                     report.built.append(article.slug)
                 except NarratorError as exc:
                     _fail(report, article, exc)
+        except ClusterError:  # the cluster is gone: stop, and leave the output as it was
+            raise
         except NarratorError as exc:  # the workers themselves failed: the rest cannot be built
             for index, (article, _, _) in enumerate(work):
                 if index not in finished:
