@@ -180,6 +180,23 @@ def voice_task(index: int, text: str, voice: Voice, identity: str, fallback: str
 # --- on the client --------------------------------------------------------------------
 
 
+def _quiet_dask() -> None:
+    """Hide Dask's own log lines (``--debug`` shows them).
+
+    They would break the progress bar and the one-line errors: a lost scheduler
+    is reported as one ``ClusterError``, not as Dask's reconnection tracebacks.
+    Dask's configuration gives some child loggers (``distributed.client``, ...)
+    levels of their own, so each is set, not only the parent.
+    """
+    names = [
+        name
+        for name in logging.root.manager.loggerDict
+        if name == "distributed" or name.startswith("distributed.")
+    ]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 class DaskPool:
     """Sentences voiced by the workers of a Dask cluster; results come back as they finish."""
 
@@ -204,8 +221,8 @@ class DaskPool:
                 "--scheduler needs Dask, which is not installed", hint=INSTALL_HINT
             ) from exc
         self._debug = log.isEnabledFor(logging.DEBUG)
-        if not self._debug:  # Dask's log lines would break the one-line errors and progress bar
-            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        if not self._debug:
+            _quiet_dask()
         try:
             self._connect(distributed, connect_timeout)
             voices = tuple(dict.fromkeys(voices))
