@@ -7,8 +7,10 @@ its own (``local:2``) to cover that path too.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -118,8 +120,9 @@ def _articles(root: Path, names: tuple[str, ...] = tuple(ARTICLES)) -> Path:
 
 def _build(folder: Path, out: Path, config: Config, cache: Path, **kw: Any) -> BuildReport:
     progress = kw.pop("progress", None)
+    force = kw.pop("force", False)
     synthesizer = Synthesizer(cache=ClipCache(cache), **kw)
-    return build([folder], out, config, progress=progress, synthesizer=synthesizer)
+    return build([folder], out, config, force=force, progress=progress, synthesizer=synthesizer)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -293,6 +296,79 @@ def test_unreachable_scheduler_is_one_error_line_and_leaves_the_output_alone(
     )
     assert elapsed < 20
     assert _snapshot(out) == before
+
+
+@pytest.fixture
+def own_scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A `dask scheduler` and one `dask worker` process, as a user would start them by hand."""
+    port = _closed_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        **quiet,  # type: ignore[call-overload]
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        **quiet,  # type: ignore[call-overload]
+    )
+    try:
+        with distributed.Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address, scheduler
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait(timeout=30)
+
+
+def test_a_scheduler_lost_mid_build_is_one_error_and_leaves_the_output_alone(
+    tmp_path: Path, config: Config, own_scheduler: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    from narrator.cluster import ClusterError
+
+    address, scheduler = own_scheduler
+    folder = _articles(tmp_path)
+    out = tmp_path / "out"
+    _build(folder, out, config, tmp_path / "cache", jobs=1)
+    before = _snapshot(out)
+
+    def kill_the_scheduler(tick: Tick) -> None:
+        if tick.all_done >= 2 and scheduler.poll() is None:
+            scheduler.kill()
+
+    started = time.perf_counter()
+    with pytest.raises(ClusterError, match=f"^lost the Dask scheduler at {re.escape(address)} "):
+        _build(
+            folder,
+            out,
+            config,
+            tmp_path / "other-cache",
+            scheduler=address,
+            force=True,
+            progress=kill_the_scheduler,
+        )
+    assert scheduler.poll() is not None, "the build finished before the scheduler was killed"
+    assert time.perf_counter() - started < 30
+    assert _snapshot(out) == before
+    assert ClipCache(tmp_path / "other-cache").info().entries >= 2  # kept for the next run
 
 
 def test_without_dask_scheduler_says_what_to_install(
