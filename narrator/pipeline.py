@@ -42,7 +42,14 @@ if TYPE_CHECKING:
 # Audio modules (scipy, lameenc, mutagen, onnxruntime) are imported where audio is
 # made, so that a build with nothing to do, and `narrator --help`, stay quick; a
 # build with audio to make imports them in the background while voices load.
-AUDIO_MODULES = ("narrator.assemble", "narrator.codec", "narrator.tag", "lameenc")
+AUDIO_MODULES = (
+    "narrator.assemble",
+    "narrator.codec",
+    "narrator.tag",
+    "lameenc",
+    "scipy.signal",  # the loudness meter and resampler: ~0.5 s to import
+    "scipy.ndimage",  # the peak limiter
+)
 
 log = logging.getLogger(__name__)
 
