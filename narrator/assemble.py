@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from narrator.codec import ENCODER_GAIN_DB
 from narrator.config import AudioSettings, Pauses
 from narrator.dsp import fade, normalize_loudness, resample, silence
 from narrator.models import Clip, Cue, Segment, Utterance
@@ -106,7 +107,9 @@ def assemble(voiced: Sequence[VoicedUtterance], pauses: Pauses, audio: AudioSett
     # Loudness and peaks are measured at the voice's own rate (half the samples of
     # 44.1 kHz for Piper); the one resample afterwards moves neither by more than
     # a few hundredths of a dB, well inside the limiter's margin.
-    out = normalize_loudness(joined, audio.loudness, audio.true_peak)
+    # The MP3 encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its
+    # overshoot on decoding is about as large, so the peak ceiling stays as it is.
+    out = normalize_loudness(joined, audio.loudness - ENCODER_GAIN_DB, audio.true_peak)
     out = resample(out, audio.sample_rate)
     log.debug("assembled %.1f s from %d utterances", out.duration, len(voiced))
     return Assembled(out, tuple(cues))
