@@ -162,7 +162,8 @@ def client_costs(clips: list[Any], requests: list[Any]) -> tuple[float, float, f
     from narrator.cache import ClipCache, clip_key
     from narrator.catalog import Catalog
     from narrator.config import load_config
-    from narrator.pipeline import Synthesizer, build
+    from narrator.pipeline import build
+    from narrator.voicing import Synthesizer
     from narrator.workers import Voiced
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:

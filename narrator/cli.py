@@ -185,8 +185,9 @@ def build(
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
     from narrator.lock import lock_output
-    from narrator.pipeline import Synthesizer, collect_articles
     from narrator.pipeline import build as run_build
+    from narrator.pipeline import collect_articles
+    from narrator.voicing import Synthesizer
 
     config = _config(ctx)
     sources = list(paths) or [Path("seeds")]

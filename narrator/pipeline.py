@@ -7,13 +7,11 @@ skipped; the others are still built and listed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,23 +31,10 @@ from narrator.segment import segment_article
 from narrator.site import write_page
 from narrator.speak import speak
 from narrator.synthesize import voice_identity
+from narrator.voicing import Progress, Request, SynthesisFailed, Synthesizer
 
 if TYPE_CHECKING:
-    from narrator.cache import ClipCache
-    from narrator.cluster import VoicePool
-    from narrator.workers import Voiced
-
-# Audio modules (scipy, lameenc, mutagen, onnxruntime) are imported where audio is
-# made, so that a build with nothing to do, and `narrator --help`, stay quick; a
-# build with audio to make imports them in the background while voices load.
-AUDIO_MODULES = (
-    "narrator.assemble",
-    "narrator.codec",
-    "narrator.tag",
-    "lameenc",
-    "scipy.signal",  # the loudness meter and resampler: ~0.5 s to import
-    "scipy.ndimage",  # the peak limiter
-)
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -161,275 +146,6 @@ def describe(article: Article) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """How far a build has got, after each clip."""
-
-    slug: str
-    """The article the clip belongs to."""
-    done: int
-    """Clips of that article ready (from the cache or synthesized)."""
-    total: int
-    """Clips that article needs."""
-    all_done: int
-    """Clips ready across the whole batch."""
-    all_total: int
-    """Clips the whole batch needs."""
-    eta: float | None
-    """Seconds of synthesis left, estimated from the text still to voice (None: unknown)."""
-
-
-Progress = Callable[[Tick], None]
-"""Called after each clip that becomes ready."""
-
-Request = tuple[str, Voice]
-"""One sentence to voice, and the voice to voice it with."""
-
-
-class SynthesisFailed(NarratorError):
-    """Voicing request ``index`` of a batch failed (the cause is chained)."""
-
-    def __init__(self, index: int, cause: NarratorError) -> None:
-        super().__init__(cause.message, path=cause.path, hint=cause.hint)
-        self.index = index
-
-
-class Synthesizer:
-    """Voices sentences: the clip cache, the worker processes and the fallback voice.
-
-    ``voice_batches`` takes every article of a build at once (one batch of
-    requests per article): sentences already in ``cache`` are not voiced again,
-    the rest are spread over ``jobs`` worker processes (``threads`` onnxruntime
-    threads each; see ``narrator.workers``), and each batch is handed back as
-    soon as its last clip is ready, so assembling one episode overlaps with
-    voicing the next.
-
-    With a ``fallback`` backend, a sentence the chosen backend cannot voice
-    (gTTS after its retries) is voiced by the fallback instead, with a warning;
-    such clips are never cached.
-
-    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), sentences are
-    voiced by the workers of that Dask cluster instead (``narrator.cluster``);
-    everything else stays the same.
-    """
-
-    def __init__(
-        self,
-        fallback: str | None = None,
-        *,
-        cache: ClipCache | None = None,
-        jobs: int | None = None,
-        threads: int | None = None,
-        scheduler: str | None = None,
-    ) -> None:
-        if scheduler:
-            from narrator.cluster import parse_scheduler, require_dask
-
-            scheduler = parse_scheduler(scheduler)
-            require_dask()
-        self.scheduler = scheduler or None
-        self.synthesized = 0
-        self.cached = 0
-        self.fallback = fallback
-        self.fallbacks = 0
-        self.cache = cache
-        self.jobs = jobs
-        self.threads = threads
-
-    def render(self, text: str, voice: Voice) -> Clip:
-        """One sentence in this process, by ``voice``'s backend or else by the fallback."""
-        from narrator.workers import voice_one
-
-        voiced = voice_one(0, text, voice, self.fallback)
-        if voiced.clip is None:
-            raise NarratorError(voiced.error, hint=voiced.hint)
-        self._count(voiced.fallback)
-        return voiced.clip
-
-    def _count(self, fallback: bool) -> None:
-        self.synthesized += 1
-        self.fallbacks += fallback
-
-    def voice(self, requests: Sequence[Request], progress: Callable[[int], None]) -> list[Clip]:
-        """Clips for ``requests`` in order; ``progress`` gets the count of clips ready."""
-        result: list[Clip] = []
-
-        def tick(t: Tick) -> None:
-            progress(t.done)
-
-        for _, outcome in self.voice_batches([requests], tick):
-            if isinstance(outcome, SynthesisFailed):
-                raise outcome
-            result = outcome
-        return result
-
-    def voice_batches(
-        self,
-        batches: Sequence[Sequence[Request]],
-        progress: Progress | None = None,
-        slugs: Sequence[str] | None = None,
-    ) -> Iterator[tuple[int, list[Clip] | SynthesisFailed]]:
-        """Yield ``(batch index, clips in request order)`` for each batch as it completes.
-
-        A batch whose sentence cannot be voiced is yielded once as ``SynthesisFailed``
-        (naming the request); the other batches carry on.
-        """
-        from narrator.cache import clip_key
-
-        names = list(slugs) if slugs is not None else [str(i) for i in range(len(batches))]
-        keys = [[clip_key(text, voice) for text, voice in batch] for batch in batches]
-        todo: dict[str, Request] = {}
-        for batch, batch_keys in zip(batches, keys, strict=True):
-            for request, key in zip(batch, batch_keys, strict=True):
-                if key not in todo and not (self.cache and self.cache.has(key)):
-                    todo[key] = request
-        waiting = [{k for k in batch_keys if k in todo} for batch_keys in keys]
-        waiters: dict[str, list[int]] = {}
-        for b, wanted in enumerate(waiting):
-            for key in wanted:
-                waiters.setdefault(key, []).append(b)
-        users: dict[str, int] = {}
-        for batch_keys in keys:
-            for key in set(batch_keys):
-                users[key] = users.get(key, 0) + 1
-        # Article by article, longest sentence first: episodes complete in order and
-        # no worker is left alone with a long sentence at the very end.
-        order = [
-            key
-            for b in range(len(batches))
-            for key in sorted(
-                dict.fromkeys(k for k in keys[b] if k in waiters and waiters[k][0] == b),
-                key=lambda k: -len(todo[k][0]),
-            )
-        ]
-        fresh: dict[str, Clip] = {}
-        all_total = sum(len(batch) for batch in batches)
-        chars_total = sum(len(todo[k][0]) for k in order)
-        done = [sum(1 for k in batch_keys if k not in todo) for batch_keys in keys]
-        clock = {"chars": 0, "done": sum(done), "t0": time.perf_counter()}
-        dead: set[int] = set()
-
-        def ready(b: int) -> list[Clip] | SynthesisFailed:
-            clips: list[Clip] = []
-            for index, key in enumerate(keys[b]):
-                clip = fresh.get(key)
-                if clip is None and self.cache is not None:
-                    clip = self.cache.get(key)
-                    if clip is not None:
-                        self.cached += 1
-                if clip is None:  # damaged cache entry: voice it here and now
-                    try:
-                        clip = self.render(*batches[b][index])
-                    except NarratorError as exc:
-                        return SynthesisFailed(index, exc)
-                    self._store(key, clip, fallback=False)
-                clips.append(clip)
-            return clips
-
-        def release(b: int) -> None:
-            for key in set(keys[b]):
-                users[key] -= 1
-                if users[key] == 0:
-                    fresh.pop(key, None)
-
-        def tick(b: int) -> None:
-            if progress is None:
-                return
-            elapsed = time.perf_counter() - clock["t0"]
-            left = chars_total - clock["chars"]
-            eta = elapsed * left / clock["chars"] if clock["chars"] else None
-            progress(Tick(names[b], done[b], len(batches[b]), int(clock["done"]), all_total, eta))
-
-        for b, wanted in enumerate(waiting):
-            if not wanted:
-                tick(b)
-        with self._outcomes([(k, *todo[k]) for k in order]) as outcomes:
-            # Episodes that need no synthesis are assembled while the workers start.
-            for b, wanted in enumerate(waiting):
-                if not wanted:
-                    outcome = ready(b)
-                    release(b)
-                    yield b, outcome
-            for key, voiced in outcomes:
-                clock["chars"] += len(todo[key][0])
-                if voiced.clip is None:
-                    cause = NarratorError(voiced.error, hint=voiced.hint)
-                    for b in waiters[key]:
-                        if b not in dead:
-                            dead.add(b)
-                            release(b)
-                            yield b, SynthesisFailed(keys[b].index(key), cause)
-                    continue
-                self._count(voiced.fallback)
-                self._store(key, voiced.clip, voiced.fallback)
-                if users.get(key, 0) > 0:
-                    fresh[key] = voiced.clip
-                for b in waiters[key]:
-                    waiting[b].discard(key)
-                    done[b] += keys[b].count(key)
-                    clock["done"] += keys[b].count(key)
-                    if b in dead:
-                        continue
-                    tick(b)
-                    if not waiting[b]:
-                        outcome = ready(b)
-                        release(b)
-                        yield b, outcome
-
-    def _store(self, key: str, clip: Clip, fallback: bool) -> None:
-        if self.cache is not None and not fallback:
-            self.cache.put(key, clip)
-
-    @contextlib.contextmanager
-    def _outcomes(
-        self, work: Sequence[tuple[str, str, Voice]]
-    ) -> Iterator[Iterator[tuple[str, Voiced]]]:
-        """``(key, result)`` for each ``(key, text, voice)``, voiced here or in workers."""
-        from narrator.workers import (
-            THREADS_ENV,
-            WorkerPool,
-            choose_split,
-            voice_one,
-            warm_imports,
-        )
-
-        split = choose_split(self.jobs, self.threads, len(work))
-        if not work or (split.processes == 1 and not self.scheduler):
-            if self.threads is not None:
-                os.environ.setdefault(THREADS_ENV, str(split.threads))
-            warm_imports(AUDIO_MODULES)
-            yield (
-                (key, voice_one(i, text, voice, self.fallback))
-                for i, (key, text, voice) in enumerate(work)
-            )
-            return
-        voices = [voice for _, _, voice in work]
-        pool: VoicePool
-        if self.scheduler:
-            from narrator.cluster import DaskPool
-
-            log.debug("voicing %d sentences on the Dask cluster %s", len(work), self.scheduler)
-            pool = DaskPool(self.scheduler, voices, threads=self.threads)
-        else:
-            log.debug(
-                "voicing %d sentences in %d processes x %d threads",
-                len(work),
-                split.processes,
-                split.threads,
-            )
-            pool = WorkerPool(split, voices)
-        with pool:
-            requests = [(i, text, voice) for i, (_, text, voice) in enumerate(work)]
-            results = pool.voice(requests, self.fallback)  # the workers are forked now
-            warm_imports(AUDIO_MODULES)
-            yield ((work[v.index][0], v) for v in results)
-
-
-def fallback_voice(voice: Voice, backend: str) -> Voice:
-    """``voice``'s delivery (pace, pitch, language) with ``backend``'s default voice."""
-    return replace(voice, backend=backend, name="")
-
-
 def segment_label(utterance: Utterance, width: int = 40) -> str:
     """How an error names a segment: its number, kind and opening words."""
     segment = utterance.segment
@@ -519,7 +235,6 @@ def write_episode(
 
 
 def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
-    from dataclasses import replace
 
     seen: dict[str, int] = {}
     out = []

@@ -28,7 +28,8 @@ from narrator.config import Config, load_config
 from narrator.errors import NarratorError
 from narrator.lock import LOCK_NAME
 from narrator.models import Voice
-from narrator.pipeline import BuildReport, Synthesizer, Tick, build
+from narrator.pipeline import BuildReport, build
+from narrator.voicing import Synthesizer, Tick
 
 distributed = pytest.importorskip(
     "distributed",

@@ -15,7 +15,8 @@ from narrator.cli import cli
 from narrator.config import Config, load_config
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
-from narrator.pipeline import BuildReport, Synthesizer, build
+from narrator.pipeline import BuildReport, build
+from narrator.voicing import Synthesizer
 
 HARBOUR = """Harbour Lights
 
