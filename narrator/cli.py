@@ -184,7 +184,6 @@ def build(
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
-    from narrator.lock import lock_output
     from narrator.pipeline import build as run_build
     from narrator.pipeline import collect_articles
     from narrator.voicing import Synthesizer
@@ -200,10 +199,15 @@ def build(
         threads=threads,
         scheduler=scheduler or config.scheduler,
     )
-    with lock_output(out_dir, wait=wait):
-        report = run_build(
-            sources, out_dir, config, force=force, progress=progress, synthesizer=synthesizer
-        )
+    report = run_build(
+        sources,
+        out_dir,
+        config,
+        force=force,
+        progress=progress,
+        synthesizer=synthesizer,
+        wait=wait,
+    )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)
     click.echo(report.summary())

@@ -25,6 +25,7 @@ from narrator.errors import NarratorError
 from narrator.fsutil import atomic_path, write_if_changed
 from narrator.ingest import read_article
 from narrator.limits import check_article_size, check_file_size
+from narrator.lock import lock_output
 from narrator.models import Article, Clip, Utterance, Voice
 from narrator.publish import write_feed
 from narrator.segment import segment_article
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 EPISODES_DIR = "episodes"
 DESCRIPTION_CHARS = 400
+PUBLISH_EVERY_S = 2.0
+"""During a batch, the feed is refreshed at most this often as episodes are replaced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,7 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     synthesizer: Synthesizer | None = None,
+    wait: float = 0.0,
 ) -> BuildReport:
     """Build every article under ``paths`` into ``out_dir`` and write the feed.
 
@@ -261,19 +265,36 @@ def build(
     batch (``Synthesizer.voice_batches``) and write each episode as soon as its
     clips are ready. Without a ``synthesizer``, one with the default clip cache
     (``narrator.cache.default_cache_dir()``) and one worker per core is used.
+
+    The output folder is locked for the whole build (``narrator.lock``): another
+    build of the same folder waits up to ``wait`` seconds, then stops with an error.
     """
     started = time.perf_counter()
-    report = BuildReport()
     if synthesizer is None:
         from narrator.cache import ClipCache, default_cache_dir
 
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
+    sources = collect_articles(paths)  # a missing path fails before the output is touched
+    with lock_output(out_dir, wait=wait):
+        report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_locked(
+    sources: Sequence[Path],
+    out_dir: Path,
+    config: Config,
+    force: bool,
+    progress: Progress | None,
+    synthesizer: Synthesizer,
+) -> BuildReport:
+    report = BuildReport()
     synthesized, cached, fallbacks = (
         synthesizer.synthesized,
         synthesizer.cached,
         synthesizer.fallbacks,
     )
-    sources = collect_articles(paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     cover = ensure_cover(out_dir, config.show)
     catalog = Catalog.load(out_dir)
@@ -310,6 +331,7 @@ def build(
         checkpoint("before-synthesis")
         batches = [requests_for(utterances, config) for _, utterances, _ in work]
         finished: set[int] = set()
+        published = time.perf_counter() - PUBLISH_EVERY_S
         try:
             for index, outcome in synthesizer.voice_batches(
                 batches, progress, [article.slug for article, _, _ in work]
@@ -332,6 +354,11 @@ def build(
                     catalog.put(entry)
                     catalog.save()
                     report.built.append(article.slug)
+                    if time.perf_counter() - published > PUBLISH_EVERY_S:
+                        # The MP3 was replaced in place: list its new length soon, not
+                        # only when the whole batch is done.
+                        _publish(out_dir, config, catalog, cover)
+                        published = time.perf_counter()
                 except NarratorError as exc:
                     _fail(report, article, exc)
         except ClusterError:  # the cluster is gone: stop, and leave the output as it was
@@ -341,15 +368,20 @@ def build(
                 if index not in finished:
                     _fail(report, article, NarratorError(exc.message, hint=exc.hint))
     catalog.save()
-    present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
     checkpoint("before-feed")
-    report.feed_written = write_feed(out_dir, config.show, present, cover.file)
-    write_page(out_dir, config.show, present, cover.file)
+    report.feed_written = _publish(out_dir, config, catalog, cover)
     report.clips_synthesized = synthesizer.synthesized - synthesized
     report.clips_cached = synthesizer.cached - cached
     report.fallbacks = synthesizer.fallbacks - fallbacks
-    report.seconds = time.perf_counter() - started
     return report
+
+
+def _publish(out_dir: Path, config: Config, catalog: Catalog, cover: Cover) -> bool:
+    """Write the feed and the listening page for every episode on disk; True if the feed changed."""
+    present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
+    written = write_feed(out_dir, config.show, present, cover.file)
+    write_page(out_dir, config.show, present, cover.file)
+    return written
 
 
 def _fail(report: BuildReport, article: Article, exc: NarratorError) -> None:

@@ -152,3 +152,13 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path, articles: Path) ->
     second = run_narrator("build", articles, "-o", "out", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     audit(tmp_path / "out")
+
+
+def test_library_build_takes_the_lock_too(tmp_path: Path, articles: Path) -> None:
+    from narrator.config import load_config
+    from narrator.pipeline import build
+
+    out = tmp_path / "out"
+    with lock_output(out), pytest.raises(OutputLocked):
+        build([articles], out, load_config(None))
+    assert not (out / "feed.xml").exists()
