@@ -23,7 +23,7 @@ from narrator.config import Config
 from narrator.cover import Cover, ensure_cover
 from narrator.errors import NarratorError
 from narrator.fsutil import atomic_path, write_if_changed
-from narrator.ingest import read_article
+from narrator.ingest import SUPPORTED_EXTENSIONS, read_article
 from narrator.limits import check_article_size, check_file_size
 from narrator.lock import lock_output
 from narrator.models import Article, Clip, Utterance, Voice
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
+"""A folder is searched for files that ingest can read."""
 EPISODES_DIR = "episodes"
 DESCRIPTION_CHARS = 400
 PUBLISH_EVERY_S = 2.0
