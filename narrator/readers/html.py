@@ -174,7 +174,7 @@ def read_html(text: str) -> Draft:
     extracted = _extract(text)
     main = extracted.find("main") if extracted is not None else None
     if main is None:
-        log.warning("no article text found in the page")
+        log.debug("no article text found in the page")  # ingest reports "no article body"
         return draft
     _walk(main, draft)
     return draft
