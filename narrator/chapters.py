@@ -13,8 +13,9 @@ TITLE_WORDS = 8
 
 def _short_title(text: str) -> str:
     words = text.split()
-    title = " ".join(words[:TITLE_WORDS]).rstrip(",;:—–-")
-    return title + ("…" if len(words) > TITLE_WORDS else "")
+    if len(words) <= TITLE_WORDS:
+        return " ".join(words)
+    return " ".join(words[:TITLE_WORDS]).rstrip(".,;:—–-") + "…"
 
 
 def _paragraph_texts(cues: Sequence[Cue]) -> dict[int | None, str]:

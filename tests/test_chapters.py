@@ -31,12 +31,13 @@ def test_paragraph_runs_make_chapters_titled_by_their_opening_words() -> None:
     cues = [cue(0.4, "Title", None, "title")]
     for n in range(8):
         cues.append(cue(5 + n * step, "I suppose.", n))
-        cues.append(cue(7 + n * step, f"Paragraph {n} goes on to say something else.", n))
+        cues.append(cue(7 + n * step, f"Paragraph {n} then says something else. And more.", n))
     chapters = make_chapters(cues, 5 + 8 * step, "Title")
     assert len(chapters) >= 3
     for chapter in chapters[1:]:
         # A short opening sentence is continued by the rest of its paragraph.
         assert chapter.title.startswith("I suppose. Paragraph")
+        assert chapter.title.endswith("else…")  # no ".…" when the cut falls on a full stop
         assert chapter.end - chapter.start >= MIN_CHAPTER_S / 2
     assert chapters[-1].end == pytest.approx(5 + 8 * step)
 
