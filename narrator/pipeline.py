@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from narrator import __version__
 from narrator.catalog import Catalog, Entry, guid_for
 from narrator.checkpoints import checkpoint
 from narrator.cluster import ClusterError
@@ -123,12 +124,12 @@ def plan(article: Article, config: Config) -> list[Utterance]:
 def build_key(
     article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
 ) -> str:
-    """Hash of everything the MP3's bytes depend on."""
-    identities = {v.backend + v.name: voice_identity(v) for v in (config.narration, config.quote)}
+    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
     doc = {
-        "format": 1,
+        "format": 2,
+        "narrator": __version__,
         "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
-        "voices": [voice_identity(config.narration), voice_identity(config.quote), identities],
+        "voices": [voice_identity(config.narration), voice_identity(config.quote)],
         "pauses": repr(config.pauses),
         "audio": repr(config.audio),
         "show": [config.show.title, config.show.author],
