@@ -126,8 +126,13 @@ def _clip_cache(cache_dir: Path | None) -> Any:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-    default=Path("audio"), show_default=True, help="Output folder.",
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("audio"),
+    show_default=True,
+    help="Output folder.",
 )
 @click.option("--force", is_flag=True, help="Rebuild every episode even if nothing changed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
