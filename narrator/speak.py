@@ -213,9 +213,26 @@ def transliterate(text: str) -> str:
         w = m.group(0)
         if all(ord(c) <= 0xFF for c in w):
             return w
-        return str(anyascii(w))
+        spelled = str(anyascii(w))
+        if any(c.isalnum() for c in spelled):
+            return spelled
+        return _name_the_script(w)
 
     return re.sub(r"[^\W\d_]+", word, text)
+
+
+def _name_the_script(word: str) -> str:
+    """Say what a word anyascii cannot spell is written in, rather than dropping it.
+
+    Rare CJK ideographs (outside the Basic Multilingual Plane) have no Latin
+    spelling; silence would hide that the article says something here.
+    """
+    name = unicodedata.name(word[0], "")
+    if name.startswith("CJK"):
+        script = "Chinese"
+    else:
+        script = name.split(" ")[0].title() if name else "foreign"
+    return f"{script} characters" if len(word) > 1 else f"a {script} character"
 
 
 def expand_titles(text: str) -> str:
