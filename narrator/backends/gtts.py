@@ -59,7 +59,11 @@ class GTTSBackend:
     def describe() -> BackendInfo:
         reason = network_reason()
         return BackendInfo(
-            "gtts", "Google Translate voice via gTTS (online)", not reason, reason, ("en", "...")
+            "gtts",
+            "Google Translate voice via gTTS (online)",
+            not reason,
+            reason,
+            ("any gTTS language ([voice] language = en, fr, …; name = co.uk: British)",),
         )
 
     def identity(self, voice: Voice) -> str:
