@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import struct
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,10 @@ class CacheInfo:
     """Their total size on disk."""
 
 
+STALE_TEMP_S = 3600.0
+"""A temporary file this old in the cache belongs to no running build."""
+
+
 class ClipCache:
     """Clips by key under ``root``; misses are quiet, corrupt entries a warning."""
 
@@ -157,6 +162,26 @@ class ClipCache:
             atomic_write(self._path(key), encode_wav(clip))
         except OSError as exc:
             log.warning("cannot write to the clip cache %s: %s", self.root, exc)
+
+    def sweep_stale(self, max_age_s: float = STALE_TEMP_S) -> int:
+        """Remove temporary files left by builds killed mid-write; returns how many.
+
+        Only files older than ``max_age_s`` go, so a build writing right now keeps its own.
+        """
+        if not self.clips.is_dir():
+            return 0
+        cutoff = time.time() - max_age_s
+        removed = 0
+        for path in self.clips.glob("*/.*.tmp"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("removed %d stale temporary files from the clip cache", removed)
+        return removed
 
     def info(self) -> CacheInfo:
         entries = size = 0

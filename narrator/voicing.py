@@ -162,6 +162,8 @@ class Synthesizer:
             for request, key in zip(batch, batch_keys, strict=True):
                 if key not in todo and not (self.cache and self.cache.has(key)):
                     todo[key] = request
+        if todo and self.cache is not None:
+            self.cache.sweep_stale()  # leftovers of builds killed while writing a clip
         waiting = [{k for k in batch_keys if k in todo} for batch_keys in keys]
         waiters: dict[str, list[int]] = {}
         for b, wanted in enumerate(waiting):

@@ -111,3 +111,23 @@ def test_help_does_not_import_the_synthesis_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_stale_temp_files_of_killed_builds_are_swept_and_fresh_ones_kept(tmp_path: Path) -> None:
+    import os
+    import time
+
+    cache = ClipCache(tmp_path)
+    clip = Clip(np.zeros(100, dtype=np.float32), 22050)
+    cache.put("ab" + "0" * 62, clip)
+    folder = next(cache.clips.iterdir())
+    stale = folder / ".deadbeef.wav.abc.tmp"
+    fresh = folder / ".cafe.wav.def.tmp"
+    stale.write_bytes(b"half a clip")
+    fresh.write_bytes(b"being written")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    assert cache.sweep_stale() == 1
+    assert not stale.exists()
+    assert fresh.exists()
+    assert cache.get("ab" + "0" * 62) is not None
