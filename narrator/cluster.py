@@ -374,7 +374,8 @@ class DaskPool:
     def _lost(self) -> ClusterError:
         return ClusterError(
             f"lost the Dask scheduler at {self.address}",
-            hint="clips voiced so far are in the cache; run the build again to go on",
+            hint="run the build again to go on: clips voiced so far are reused from the clip "
+            "cache (unless --no-cache)",
         )
 
     def close(self) -> None:
