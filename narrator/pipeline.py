@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
 """A folder is searched for files that ingest can read."""
 EPISODES_DIR = "episodes"
-DESCRIPTION_CHARS = 400
 PUBLISH_EVERY_S = 2.0
 """During a batch, the feed is refreshed at most this often as episodes are replaced."""
 
@@ -141,14 +140,8 @@ def build_key(
 
 
 def describe(article: Article) -> str:
-    """The episode description: the article's own, or its opening paragraph."""
-    if article.description:
-        return article.description
-    first = next((b.text for b in article.blocks if b.kind != "heading"), article.title)
-    if len(first) <= DESCRIPTION_CHARS:
-        return first
-    cut = first[:DESCRIPTION_CHARS].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    """The description ingest found (the page's own or its opening paragraph), else the title."""
+    return article.description or article.title
 
 
 def segment_label(utterance: Utterance, width: int = 40) -> str:
@@ -190,7 +183,8 @@ def write_episode(
     chapters = make_chapters(assembled.cues, duration, article.title)
     transcript_text = "\n".join(c.text for c in assembled.cues)
     first_published = catalog.first_published(article.slug)
-    date = article.published.isoformat() if article.published else first_published[:10]
+    article_date = article.published.isoformat() if article.published else None
+    description = describe(article)
     episodes = out_dir / EPISODES_DIR
     mp3_path = episodes / f"{article.slug}.mp3"
     with atomic_path(mp3_path) as tmp:
@@ -201,8 +195,8 @@ def write_episode(
                 title=article.title,
                 artist=article.author or config.show.author,
                 album=config.show.title,
-                date=date,
-                description=describe(article),
+                date=article_date or first_published[:10],
+                description=description,
                 length_ms=round(duration * 1000),
                 transcript=transcript_text,
                 source_url=article.url,
@@ -226,9 +220,9 @@ def write_episode(
         guid=guid_for(article.slug),
         first_published=first_published,
         title=article.title,
-        description=describe(article),
+        description=description,
         author=article.author,
-        date=article.published.isoformat() if article.published else None,
+        date=article_date,
         file=f"{EPISODES_DIR}/{article.slug}.mp3",
         bytes=size,
         duration=duration,
