@@ -138,7 +138,7 @@ class VoiceMismatch(Exception):
 
 def _setup(threads: int | None) -> None:
     """Once per worker process, before any voice loads: onnxruntime threads."""
-    from narrator.workers import THREADS_ENV
+    from narrator.backends.piper import THREADS_ENV
 
     if threads is not None:
         os.environ[THREADS_ENV] = str(threads)

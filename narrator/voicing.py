@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from narrator.errors import NarratorError
@@ -128,19 +128,6 @@ class Synthesizer:
     def _count(self, fallback: bool) -> None:
         self.synthesized += 1
         self.fallbacks += fallback
-
-    def voice(self, requests: Sequence[Request], progress: Callable[[int], None]) -> list[Clip]:
-        """Clips for ``requests`` in order; ``progress`` gets the count of clips ready."""
-        result: list[Clip] = []
-
-        def tick(t: Tick) -> None:
-            progress(t.done)
-
-        for _, outcome in self.voice_batches([requests], tick):
-            if isinstance(outcome, SynthesisFailed):
-                raise outcome
-            result = outcome
-        return result
 
     def voice_batches(
         self,
@@ -266,8 +253,8 @@ class Synthesizer:
         self, work: Sequence[tuple[str, str, Voice]]
     ) -> Iterator[Iterator[tuple[str, Voiced]]]:
         """``(key, result)`` for each ``(key, text, voice)``, voiced here or in workers."""
+        from narrator.backends.piper import THREADS_ENV
         from narrator.workers import (
-            THREADS_ENV,
             WorkerPool,
             choose_split,
             voice_one,
@@ -304,8 +291,3 @@ class Synthesizer:
             results = pool.voice(requests, self.fallback)  # the workers are forked now
             warm_imports(AUDIO_MODULES)
             yield ((work[v.index][0], v) for v in results)
-
-
-def fallback_voice(voice: Voice, backend: str) -> Voice:
-    """``voice``'s delivery (pace, pitch, language) with ``backend``'s default voice."""
-    return replace(voice, backend=backend, name="")

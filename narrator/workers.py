@@ -25,14 +25,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from narrator.backends.piper import THREADS_ENV
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 
 log = logging.getLogger(__name__)
-
-THREADS_ENV = "NARRATOR_THREADS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +74,13 @@ class Voiced:
     """Voiced by the fallback backend because the chosen one failed (never cached)."""
 
 
+def fallback_voice(voice: Voice, backend: str) -> Voice:
+    """``voice``'s delivery (pace, pitch, language) with ``backend``'s default voice."""
+    return replace(voice, backend=backend, name="")
+
+
 def voice_one(index: int, text: str, voice: Voice, fallback: str | None) -> Voiced:
     """Voice one sentence, by ``voice``'s backend or else by the ``fallback`` backend."""
-    from dataclasses import replace
-
     from narrator.synthesize import render
 
     try:
@@ -90,9 +92,7 @@ def voice_one(index: int, text: str, voice: Voice, fallback: str | None) -> Voic
             "%s could not voice %r (%s); using %s instead", voice.backend, text[:60], exc, fallback
         )
         try:
-            return Voiced(
-                index, render(text, replace(voice, backend=fallback, name="")), "", None, True
-            )
+            return Voiced(index, render(text, fallback_voice(voice, fallback)), "", None, True)
         except NarratorError as again:
             return Voiced(index, None, again.message, again.hint)
 
