@@ -1,7 +1,7 @@
-"""Stage: clips + pause plan → one episode of audio, with exact timings.
+"""Stage: clips + pause plan → one episode of audio, in chunks, with exact timings.
 
-One join (a single preallocated concatenation, never pydub's quadratic sum),
-one resample to the output rate, one loudness pass over the whole episode.
+One join per chunk (never pydub's quadratic sum), one loudness pass over the
+whole episode, one resample of each chunk to the output rate when it is encoded.
 """
 
 from __future__ import annotations
@@ -12,9 +12,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from narrator.codec import ENCODER_GAIN_DB
+from narrator.codec import (
+    ENCODER_GAIN_DB,
+    JOIN_SILENCE,
+    MIN_CUT_PAUSE,
+    ChunkStore,
+    chunked,
+    encode_chunks,
+    encode_mp3,
+    stream_gap,
+)
 from narrator.config import AudioSettings, Pauses
-from narrator.dsp import fade, normalize_loudness, resample, silence
+from narrator.dsp import (
+    Samples,
+    fade,
+    normalize_pieces,
+    resample,
+    resampled_length,
+    silence,
+)
 from narrator.models import Clip, Cue, Segment, Utterance
 
 log = logging.getLogger(__name__)
@@ -29,11 +45,53 @@ class VoicedUtterance:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Assembled:
-    """The episode's audio and where each sentence lies in it."""
+class Chunk:
+    """A stretch of the episode that is encoded on its own (see ``codec.encode_chunks``)."""
 
-    audio: Clip
+    samples: Samples
+    """Loudness-normalized audio at the voice's rate: leading silence, speech, trailing silence."""
+    out_length: int
+    """Its length at the output rate."""
+    gap: int
+    """Silence after it, in output samples: what the MP3 encoder's delay and padding take."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Assembled:
+    """The episode's audio, in chunks, and where each sentence lies in it."""
+
+    chunks: tuple[Chunk, ...]
     cues: tuple[Cue, ...]
+    rate: int
+    """Sample rate of the chunks (the voice's)."""
+    sample_rate: int
+    """Sample rate of the episode."""
+    gain_db: float = 0.0
+    """The gain that brought the episode to its loudness (before limiting)."""
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio the episode plays."""
+        return sum(c.out_length + c.gap for c in self.chunks) / self.sample_rate
+
+    def encode(self, bitrate: int, store: ChunkStore | None = None) -> bytes:
+        """The episode as MP3: chunk by chunk where the rate allows, reusing stored chunks."""
+        if chunked(self.sample_rate):
+            streams = [c.samples for c in self.chunks]
+            mp3 = encode_chunks(streams, self.rate, self.sample_rate, bitrate, store=store)
+            if mp3 is not None:
+                return mp3
+            log.warning("chunked MP3 encoding did not line up; encoding in one stream")
+        return encode_mp3(self.audio, bitrate)
+
+    @property
+    def audio(self) -> Clip:
+        """The whole episode at the output rate, as one clip."""
+        pieces: list[Samples] = []
+        for chunk in self.chunks:
+            body = resample(Clip(chunk.samples, self.rate), self.sample_rate).samples
+            pieces += [body, np.zeros(chunk.gap, np.float32)]
+        return Clip(np.concatenate(pieces).astype(np.float32, copy=False), self.sample_rate)
 
 
 def pause_between(before: Segment, after: Segment, pauses: Pauses) -> float:
@@ -63,53 +121,103 @@ def _sentence_texts(segment: Segment, count: int) -> list[str]:
     return [segment.text] + [""] * (count - 1)
 
 
-def assemble(voiced: Sequence[VoicedUtterance], pauses: Pauses, audio: AudioSettings) -> Assembled:
-    """Join every clip with its pause, then resample and normalize the whole episode once."""
+CHUNK_TRAIL = 0.05
+"""Seconds of silence that end every chunk but the last, so the stream joins lie in silence."""
+GAIN_STEP_DB = 0.1
+"""The episode gain is a multiple of this (see ``dsp.normalize_loudness``)."""
+
+
+def assemble(
+    voiced: Sequence[VoicedUtterance],
+    pauses: Pauses,
+    audio: AudioSettings,
+    prefer_gain_db: float | None = None,
+) -> Assembled:
+    """Join every clip with its pause into chunks, then normalize the whole episode once.
+
+    At MPEG-1 rates (``codec.chunked``) the episode is cut in every pause long
+    enough into chunks that are encoded separately: each chunk starts with its
+    pause, shortened by the silence the encoder adds between chunks on average,
+    so a pause comes out within 13 ms of its planned length and a chunk's audio
+    never depends on where in the episode it lies. Loudness and peaks are
+    measured at the voice's own rate, over the whole episode; the gain of the
+    episode's previous build (``prefer_gain_db``) is kept while it still lands
+    within 0.2 LU of the target, so that an edit leaves the other chunks as they were.
+    """
     if not voiced:
         raise ValueError("nothing to assemble")
     rate = voiced[0].clips[0].sample_rate if voiced[0].clips else audio.sample_rate
-    pieces: list[np.ndarray] = [silence(pauses.lead_in, rate)]
-    cues: list[Cue] = []
-    position = len(pieces[0])
+    out_rate = audio.sample_rate
+    cuttable = chunked(out_rate)
+    joint = CHUNK_TRAIL + JOIN_SILENCE / out_rate  # silence every cut adds on average
+    parts: list[list[Samples]] = [[silence(pauses.lead_in, rate)]]
+    placed: list[tuple[int, int, int, str, Segment]] = []  # chunk, start, end (samples), text
     previous: Segment | None = None
+
+    def pause(seconds: float) -> None:
+        if cuttable and seconds >= joint + MIN_CUT_PAUSE:
+            parts[-1].append(silence(CHUNK_TRAIL, rate))
+            parts.append([silence(seconds - joint, rate)])
+        else:
+            parts[-1].append(silence(seconds, rate))
+
     for item in voiced:
         segment = item.utterance.segment
         if previous is not None:
-            gap = silence(pause_between(previous, segment, pauses), rate)
-            pieces.append(gap)
-            position += len(gap)
+            pause(pause_between(previous, segment, pauses))
         texts = _sentence_texts(segment, len(item.clips))
         for number, (clip, text) in enumerate(zip(item.clips, texts, strict=True)):
             if clip.sample_rate != rate:
                 clip = resample(clip, rate)
             if number:
-                gap = silence(pauses.sentence, rate)
-                pieces.append(gap)
-                position += len(gap)
+                pause(pauses.sentence)
+            start = sum(len(p) for p in parts[-1])
             body = fade(clip.samples, rate)
-            pieces.append(body)
-            start = position / rate
-            position += len(body)
-            if text:
-                cues.append(
-                    Cue(
-                        start, position / rate, text, segment.index, segment.paragraph, segment.kind
-                    )
-                )
-            elif cues:
-                last = cues[-1]
-                cues[-1] = Cue(
-                    last.start, position / rate, last.text, last.segment, last.paragraph, last.kind
-                )
+            parts[-1].append(body)
+            placed.append((len(parts) - 1, start, start + len(body), text, segment))
         previous = segment
-    pieces.append(silence(pauses.tail, rate))
-    joined = Clip(np.concatenate(pieces).astype(np.float32, copy=False), rate)
-    # Loudness and peaks are measured at the voice's own rate (half the samples of
-    # 44.1 kHz for Piper); the one resample afterwards moves neither by more than
-    # a few hundredths of a dB, well inside the limiter's margin.
-    # The MP3 encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its
-    # overshoot on decoding is about as large, so the peak ceiling stays as it is.
-    out = normalize_loudness(joined, audio.loudness - ENCODER_GAIN_DB, audio.true_peak)
-    out = resample(out, audio.sample_rate)
-    log.debug("assembled %.1f s from %d utterances", out.duration, len(voiced))
-    return Assembled(out, tuple(cues))
+    parts[-1].append(silence(pauses.tail, rate))
+
+    bodies = [np.concatenate(p) for p in parts]
+    lengths = [resampled_length(len(b), rate, out_rate) for b in bodies]
+    gaps = [stream_gap(n) if cuttable else 0 for n in lengths]
+    # One pass over the whole episode (gaps included) for loudness and peaks. The MP3
+    # encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its overshoot
+    # on decoding is about as large, so the peak ceiling stays as it is.
+    offsets, joined_parts, at = [], [], 0
+    for body, gap in zip(bodies, gaps, strict=True):
+        offsets.append(at)
+        source_gap = np.zeros(round(gap * rate / out_rate), np.float32)
+        joined_parts += [body, source_gap]
+        at += len(body) + len(source_gap)
+    joined = Clip(np.concatenate(joined_parts).astype(np.float32, copy=False), rate)
+    out, gain_db = normalize_pieces(
+        joined,
+        audio.loudness - ENCODER_GAIN_DB,
+        audio.true_peak,
+        step_db=GAIN_STEP_DB,
+        pieces=[(o, o + len(b)) for o, b in zip(offsets, bodies, strict=True)],
+        prefer_gain_db=prefer_gain_db,
+    )
+    chunks = tuple(
+        Chunk(out.samples[o : o + len(b)], n, g)
+        for o, b, n, g in zip(offsets, bodies, lengths, gaps, strict=True)
+    )
+    starts = np.cumsum([0] + [n + g for n, g in zip(lengths, gaps, strict=True)])
+    cues: list[Cue] = []
+    for index, begin, end, text, segment in placed:
+        first = float(starts[index]) / out_rate + begin / rate
+        last = float(starts[index]) / out_rate + end / rate
+        if text:
+            cues.append(Cue(first, last, text, segment.index, segment.paragraph, segment.kind))
+        elif cues:
+            c = cues[-1]
+            cues[-1] = Cue(c.start, last, c.text, c.segment, c.paragraph, c.kind)
+    result = Assembled(chunks, tuple(cues), rate, out_rate, gain_db)
+    log.debug(
+        "assembled %.1f s in %d chunks from %d utterances",
+        result.duration,
+        len(chunks),
+        len(voiced),
+    )
+    return result

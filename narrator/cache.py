@@ -45,6 +45,8 @@ CACHE_ENV = "NARRATOR_CACHE_DIR"
 REVISION = 1
 """Bump when ``synthesize.render`` changes what it does to backend audio."""
 CLIPS_DIR = "clips-v1"
+CHUNKS_DIR = "mp3-v1"
+"""Encoded MP3 chunks of episodes (``codec.encode_chunks``), by content."""
 
 _FORMAT_FLOAT = 3
 _CHECK_CHUNK = b"nrtr"
@@ -119,6 +121,10 @@ class CacheInfo:
     """Number of cached clips."""
     bytes: int
     """Their total size on disk."""
+    chunks: int = 0
+    """Number of encoded MP3 chunks."""
+    chunk_bytes: int = 0
+    """Their total size on disk."""
 
 
 STALE_TEMP_S = 3600.0
@@ -131,6 +137,7 @@ class ClipCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.clips = root / CLIPS_DIR
+        self.chunks = root / CHUNKS_DIR
 
     def _path(self, key: str) -> Path:
         return self.clips / key[:2] / f"{key[2:]}.wav"
@@ -163,16 +170,31 @@ class ClipCache:
         except OSError as exc:
             log.warning("cannot write to the clip cache %s: %s", self.root, exc)
 
+    def _chunk_path(self, key: str) -> Path:
+        return self.chunks / key[:2] / f"{key[2:]}.mp3"
+
+    def get_chunk(self, key: str) -> bytes | None:
+        """An encoded MP3 chunk (the caller checks its length), or None."""
+        try:
+            return self._chunk_path(key).read_bytes()
+        except OSError:
+            return None
+
+    def put_chunk(self, key: str, data: bytes) -> None:
+        """Store an encoded chunk atomically; a cache that cannot be written is a warning."""
+        try:
+            atomic_write(self._chunk_path(key), data)
+        except OSError as exc:
+            log.warning("cannot write to the cache %s: %s", self.root, exc)
+
     def sweep_stale(self, max_age_s: float = STALE_TEMP_S) -> int:
         """Remove temporary files left by builds killed mid-write; returns how many.
 
         Only files older than ``max_age_s`` go, so a build writing right now keeps its own.
         """
-        if not self.clips.is_dir():
-            return 0
         cutoff = time.time() - max_age_s
         removed = 0
-        for path in self.clips.glob("*/.*.tmp"):
+        for path in [*self.clips.glob("*/.*.tmp"), *self.chunks.glob("*/.*.tmp")]:
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
@@ -184,15 +206,13 @@ class ClipCache:
         return removed
 
     def info(self) -> CacheInfo:
-        entries = size = 0
-        if self.clips.is_dir():
-            for path in self.clips.glob("*/*.wav"):
-                entries += 1
-                size += path.stat().st_size
-        return CacheInfo(self.root, entries, size)
+        clips = [p.stat().st_size for p in self.clips.glob("*/*.wav")]
+        chunks = [p.stat().st_size for p in self.chunks.glob("*/*.mp3")]
+        return CacheInfo(self.root, len(clips), sum(clips), len(chunks), sum(chunks))
 
     def clear(self) -> CacheInfo:
-        """Remove every cached clip; returns what was removed."""
+        """Remove every cached clip and encoded chunk; returns what was removed."""
         removed = self.info()
         shutil.rmtree(self.clips, ignore_errors=True)
+        shutil.rmtree(self.chunks, ignore_errors=True)
         return removed

@@ -45,6 +45,8 @@ class Entry:
     """Hash of everything the MP3 was made from; unchanged key → nothing to rebuild."""
     extras: dict[str, str] = field(default_factory=dict)
     """Relative paths of companion files: transcript_vtt, transcript_srt, chapters."""
+    gain_db: float | None = None
+    """The gain the episode's audio was made with (kept by the next build if it still fits)."""
 
 
 def guid_for(slug: str) -> str:

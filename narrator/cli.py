@@ -275,15 +275,28 @@ def cache() -> None:
 @cache.command("info")
 @_cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
-    """Show where the clip cache is, how many clips it holds and their size."""
+    """Show where the clip cache and the prepared voice models are, and how much each holds.
+
+    Prepared voice models are Piper voices rewritten for faster synthesis (folder:
+    NARRATOR_MODEL_DIR, default models/ in the user cache folder).
+    """
+    from narrator.backends.piper_model import models_info
+
     info = _clip_cache(cache_dir).info()
     click.echo(f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB")
+    models = models_info()
+    click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
 
 
 @cache.command("clear")
 @_cache_dir_option
 def cache_clear(cache_dir: Path | None) -> None:
-    """Remove every cached clip (episodes already built are kept)."""
+    """Remove every cached clip (episodes already built are kept).
+
+    Prepared voice models are kept too (see `narrator cache info`): each is made once per voice
+    and reused; delete their folder by hand to remove them, or set NARRATOR_PREPARE_MODEL=0 to
+    load voices as they are.
+    """
     info = _clip_cache(cache_dir).clear()
     click.echo(f"removed {info.entries} clips ({info.bytes / 1e6:.1f} MB) from {info.path}")
 

@@ -8,12 +8,14 @@ needed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
 import warnings
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -65,11 +67,6 @@ the episode is made this much louder before encoding so the MP3 lands on target.
 
 FRAME_SAMPLES = 1152
 """Samples per MPEG-1 Layer III frame (32, 44.1 and 48 kHz)."""
-LAME_LATENCY = 1105
-"""Samples LAME adds before the first input sample plus its flush margin: a stream of
-``n`` samples takes ``ceil((n + LAME_LATENCY) / FRAME_SAMPLES)`` frames."""
-SPLIT_MIN_SECONDS = 60.0
-"""Episodes at least this long are encoded as two halves at once (lameenc releases the GIL)."""
 
 
 def _encode_pcm(ints: npt.NDArray[np.int16], rate: int, bitrate_kbps: int, quality: int) -> bytes:
@@ -91,48 +88,126 @@ def _frames(data: bytes, rate: int, bitrate_kbps: int) -> int:
     return round(len(data) / (144 * bitrate_kbps * 1000 / rate))
 
 
-def _split_point(ints: npt.NDArray[np.int16], rate: int) -> tuple[int, int] | None:
-    """``(split, skip)``: a point inside the longest silence of the middle third, and how many
-    silent samples after it the second half leaves out so every later sample keeps its time."""
-    n = len(ints)
-    lo, hi = n // 3, 2 * n // 3
-    quiet = np.abs(ints[lo:hi].astype(np.int32)) <= 1
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.view(np.int8), [0]))))
-    if len(edges) < 2:
-        return None
-    starts, ends = edges[0::2], edges[1::2]
-    longest = int(np.argmax(ends - starts))
-    run_start, run_end = lo + int(starts[longest]), lo + int(ends[longest])
-    split = run_start + 64
-    skip = -(-(split + LAME_LATENCY) // FRAME_SAMPLES) * FRAME_SAMPLES - split
-    if run_end - split < skip + 64:
-        return None
-    return split, skip
-
-
 def encode_mp3(clip: Clip, bitrate_kbps: int = 64, quality: int = 7) -> bytes:
-    """Encode a mono clip to CBR MP3 bytes.
+    """Encode a mono clip to CBR MP3 bytes, in one stream (no Xing header is written,
+    so players decode every frame)."""
+    return _encode_pcm(_to_pcm16(clip.samples), clip.sample_rate, bitrate_kbps, quality)
 
-    A long clip is encoded as two independent CBR streams in two threads, cut in
-    a silence: the first stream's flush padding and the second's start-up delay
-    replace exactly as many samples of that silence, so the decoded audio keeps
-    every sample's time and length (no Xing header is written, so players
-    decode every frame of both streams).
+
+# Chunked encoding: an episode is encoded as a run of independent CBR streams, one
+# per chunk of audio cut in a pause, joined frame to frame. A stream of n samples
+# decodes to ``stream_frames(n) * FRAME_SAMPLES`` samples: the encoder's delay,
+# the n samples, then padding to a whole frame. Assembly plans each chunk's following
+# silence to be exactly that delay and padding (``stream_gap``), so every
+# sample's time is known; and since a chunk's stream depends on nothing but its
+# own samples, an unchanged chunk's MP3 frames can be reused as they are.
+MPEG1_RATES = (32000, 44100, 48000)
+"""Rates of 1152-sample frames (MPEG-1 Layer III), the ones chunks are planned for."""
+JOIN_SILENCE = FRAME_SAMPLES + FRAME_SAMPLES / 2
+"""Silence (output samples) each join adds on average (see ``stream_gap``)."""
+MIN_CUT_PAUSE = 0.05
+"""A pause is cut into chunks only if this much of it is left before the next chunk's speech."""
+CHUNK_FORMAT = 1
+"""Bump when the way a chunk becomes MP3 bytes changes (invalidates stored chunks)."""
+
+
+def chunked(rate: int) -> bool:
+    """Whether episodes at ``rate`` are encoded in chunks."""
+    return rate in MPEG1_RATES
+
+
+def stream_frames(samples: int) -> int:
+    """Frames of a CBR stream of ``samples`` samples from LAME: the samples rounded up to
+    whole frames, plus one for the encoder's delay and flush (measured: lameenc 1.9,
+    LAME 3.100, at every MPEG-1 rate)."""
+    return -(-samples // FRAME_SAMPLES) + 1
+
+
+def stream_gap(samples: int) -> int:
+    """Silence a stream of ``samples`` samples adds when decoded (1152 to 2303 samples):
+    the encoder's delay before them and its padding after them."""
+    return stream_frames(samples) * FRAME_SAMPLES - samples
+
+
+class ChunkStore(Protocol):
+    """Where encoded chunks are kept between builds (``narrator.cache.ClipCache``)."""
+
+    def get_chunk(self, key: str) -> bytes | None: ...
+
+    def put_chunk(self, key: str, data: bytes) -> None: ...
+
+
+def _lameenc_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lameenc")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        return "unknown"
+
+
+def chunk_key(
+    samples: npt.NDArray[np.float32], rate: int, out_rate: int, bitrate: int, quality: int
+) -> str:
+    """What an encoded chunk's bytes depend on: its samples and every encoding setting."""
+    head = f"{CHUNK_FORMAT}|{rate}|{out_rate}|{bitrate}|{quality}|{_lameenc_version()}|"
+    digest = hashlib.sha256(head.encode())
+    digest.update(np.ascontiguousarray(samples, dtype="<f4").tobytes())
+    return digest.hexdigest()
+
+
+def _to_pcm16(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
+def encode_chunks(
+    chunks: Sequence[npt.NDArray[np.float32]],
+    rate: int,
+    out_rate: int,
+    bitrate_kbps: int = 64,
+    quality: int = 7,
+    store: ChunkStore | None = None,
+) -> bytes | None:
+    """Encode each chunk (at ``rate``; resampled to ``out_rate``) as a stream of its own
+    and join the streams; chunks that ``store`` holds are not encoded again.
+
+    Returns None if a stream does not come out at its planned length (the caller
+    then encodes the episode as one stream).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    pcm = np.clip(clip.samples, -1.0, 1.0)
-    ints = (pcm * 32767.0).round().astype("<i2")
-    rate = clip.sample_rate
-    cut = _split_point(ints, rate) if clip.duration >= SPLIT_MIN_SECONDS and rate >= 32000 else None
-    if cut is None:
-        return _encode_pcm(ints, rate, bitrate_kbps, quality)
-    split, skip = cut
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(_encode_pcm, ints[:split], rate, bitrate_kbps, quality)
-        second = pool.submit(_encode_pcm, ints[split + skip :], rate, bitrate_kbps, quality)
-        head, tail = first.result(), second.result()
-    if _frames(head, rate, bitrate_kbps) * FRAME_SAMPLES != split + skip:
-        log.debug("MP3 split did not line up; encoding in one stream")
-        return _encode_pcm(ints, rate, bitrate_kbps, quality)
-    return head + tail
+    from narrator.dsp import resample, resampled_length
+
+    keys = [chunk_key(c, rate, out_rate, bitrate_kbps, quality) for c in chunks]
+    frames = [stream_frames(resampled_length(len(c), rate, out_rate)) for c in chunks]
+    streams: list[bytes | None] = [None] * len(chunks)
+    if store is not None:
+        for i, key in enumerate(keys):
+            data = store.get_chunk(key)
+            if data is not None and _frames(data, out_rate, bitrate_kbps) == frames[i]:
+                streams[i] = data
+    todo = [i for i, data in enumerate(streams) if data is None]
+
+    def encode(i: int) -> bytes:
+        pcm = resample(Clip(chunks[i], rate), out_rate).samples
+        return _encode_pcm(_to_pcm16(pcm), out_rate, bitrate_kbps, quality)
+
+    if len(todo) > 1:  # lameenc and scipy's resampler release the GIL
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fresh = list(pool.map(encode, todo))
+    else:
+        fresh = [encode(i) for i in todo]
+    for i, data in zip(todo, fresh, strict=True):
+        if _frames(data, out_rate, bitrate_kbps) != frames[i]:
+            log.debug(
+                "chunk %d came out at %d frames, not %d",
+                i,
+                _frames(data, out_rate, bitrate_kbps),
+                frames[i],
+            )
+            return None
+        streams[i] = data
+        if store is not None:
+            store.put_chunk(keys[i], data)
+    log.debug("encoded %d of %d chunks (the others were stored)", len(todo), len(chunks))
+    return b"".join(s for s in streams if s is not None)

@@ -1,21 +1,25 @@
 """Signal processing on clips: resampling, pitch, trimming, loudness, peaks.
 
 Integrated loudness is a vectorized ITU-R BS.1770-4 meter (pyloudnorm's
-K-weighting filters; the tests check the two agree); scipy's polyphase
-resampler does every rate change, including the 4x oversampling used to
-estimate the true peak, which is computed only where it can reach the level
-in question. scipy is imported inside the functions that need it.
+K-weighting filters; the tests check the two agree). Integer rate changes,
+including the 4x oversampling used to estimate the true peak (computed only
+where it can reach the level in question), are ``narrator.fir``'s numpy
+filters, equal to scipy's polyphase resampler; other rate changes import scipy
+(0.55 s), only when they happen.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from narrator.fir import k_weighted, lowpass, oversampled_peaks, upsample
 from narrator.models import Clip
 
 log = logging.getLogger(__name__)
@@ -31,10 +35,18 @@ def silence(seconds: float, rate: int) -> Samples:
 def _resample(samples: Samples, ratio: Fraction) -> Samples:
     if ratio == 1 or len(samples) == 0:
         return samples
-    from scipy.signal import resample_poly  # scipy takes ~0.4 s to import: only when needed
+    if ratio.denominator == 1:  # 22.05 -> 44.1 kHz, and oversampling: no scipy needed
+        return upsample(samples, ratio.numerator)
+    from scipy.signal import resample_poly  # scipy takes ~0.55 s to import: only when needed
 
     out = resample_poly(samples, ratio.numerator, ratio.denominator)
     return np.asarray(out, dtype=np.float32)
+
+
+def resampled_length(n: int, rate: int, out_rate: int) -> int:
+    """How many samples ``resample`` makes of ``n`` samples (as scipy's ``resample_poly``)."""
+    ratio = Fraction(out_rate, rate)
+    return -(-n * ratio.numerator // ratio.denominator)
 
 
 def resample(clip: Clip, rate: int) -> Clip:
@@ -129,26 +141,33 @@ def _k_weighting(rate: int) -> npt.NDArray[np.float64]:
     return np.array(rows, dtype=np.float64)
 
 
-def integrated_loudness(clip: Clip) -> float:
-    """Integrated loudness in LUFS (BS.1770-4, gated), -inf for silence.
+def _k_weighted(samples: npt.NDArray[np.floating[Any]], rate: int) -> npt.NDArray[np.float64]:
+    return k_weighted(samples.astype(np.float32, copy=False), _k_weighting(rate), rate).astype(
+        np.float64
+    )
 
-    400 ms blocks with 75 % overlap, absolute gate at -70 LUFS, relative gate
-    10 LU below; block energies come from one cumulative sum, so a 200 s
-    episode takes about 0.1 s (pyloudnorm's per-block loop: 0.3 s).
-    """
-    from scipy.signal import sosfilt
 
-    rate, n = clip.sample_rate, len(clip.samples)
-    if clip.duration < 0.5:
-        return float("-inf")
-    weighted = sosfilt(_k_weighting(rate), clip.samples.astype(np.float64))
-    energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
-    block, step = 0.4, 0.25
-    count = int(np.round((n / rate - block) / (block * step))) + 1
-    j = np.arange(count)
-    lower = np.minimum((block * (j * step) * rate).astype(np.int64), n)
-    upper = np.minimum((block * (j * step + 1) * rate).astype(np.int64), n)
-    z = (energy[upper] - energy[lower]) / (block * rate)
+def _hop_sums(weighted: npt.NDArray[np.float64], hop: int) -> npt.NDArray[np.float64]:
+    """Sum of squares of ``weighted`` per ``hop`` samples (the last hop may be short)."""
+    count = -(-len(weighted) // hop)
+    squares = np.zeros(count * hop, dtype=np.float64)
+    np.multiply(weighted, weighted, out=squares[: len(weighted)])
+    sums: npt.NDArray[np.float64] = squares.reshape(count, hop).sum(axis=1)
+    return sums
+
+
+def _blocks_from_hops(hops: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.float64]:
+    """Energies of ``count`` 400 ms blocks, each four consecutive 100 ms hops."""
+    padded = np.concatenate((hops, np.zeros(4)))
+    return padded[:count] + padded[1 : count + 1] + padded[2 : count + 2] + padded[3 : count + 3]
+
+
+def _block_count(n: int, rate: int) -> int:
+    return int(np.round((n / rate - 0.4) / 0.1)) + 1
+
+
+def _gated(z: npt.NDArray[np.float64]) -> float:
+    """BS.1770-4 gating of block mean squares ``z``: integrated loudness in LUFS."""
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10 * np.log10(z)
     gated = loudness >= -70.0
@@ -161,28 +180,89 @@ def integrated_loudness(clip: Clip) -> float:
     return float(-0.691 + 10 * np.log10(z[gated].mean()))
 
 
-# True peak: 4x oversampling with scipy's default polyphase filter, computed only
-# where it can matter. Each oversampled value is a weighted sum of at most 21
+def integrated_loudness(clip: Clip) -> float:
+    """Integrated loudness in LUFS (BS.1770-4, gated), -inf for silence.
+
+    400 ms blocks with 75 % overlap, absolute gate at -70 LUFS, relative gate
+    10 LU below. Each block is the sum of four 100 ms hops of squared
+    K-weighted samples, so a 200 s episode takes about 35 ms (pyloudnorm's
+    per-block loop: 0.3 s); at rates where 100 ms is not a whole number of
+    samples, block energies come from one cumulative sum instead.
+    """
+    meter = _Meter(clip)
+    return meter.loudness(1.0)
+
+
+class _Meter:
+    """Integrated loudness of a clip, and of that clip gained and then limited in a few
+    places, without filtering the whole of it again (K-weighting is linear)."""
+
+    TAIL_S = 0.1
+    """The K-weighting filters' response to an impulse is below 1e-8 after ~70 ms."""
+
+    def __init__(self, clip: Clip) -> None:
+        self.clip = clip
+        rate, n = clip.sample_rate, len(clip.samples)
+        self.hop = rate // 10 if rate % 10 == 0 else 0
+        self.count = _block_count(n, rate)
+        self.weighted = _k_weighted(clip.samples, rate) if clip.duration >= 0.5 else None
+        self.hops = (
+            _hop_sums(self.weighted, self.hop) if self.hop and self.weighted is not None else None
+        )
+
+    def loudness(self, gain: float) -> float:
+        """Loudness of the clip times ``gain``."""
+        if self.weighted is None:
+            return float("-inf")
+        rate, n = self.clip.sample_rate, len(self.clip.samples)
+        if self.hops is not None:
+            energies = _blocks_from_hops(self.hops * gain * gain, self.count)
+            return _gated(energies / (0.4 * rate))
+        energy = np.concatenate(([0.0], np.cumsum(self.weighted * self.weighted)))
+        j = np.arange(self.count)
+        lower = np.minimum((0.4 * (j * 0.25) * rate).astype(np.int64), n)
+        upper = np.minimum((0.4 * (j * 0.25 + 1) * rate).astype(np.int64), n)
+        return _gated(gain * gain * (energy[upper] - energy[lower]) / (0.4 * rate))
+
+    def loudness_after(self, out: Clip, gain: float, spans: list[tuple[int, int]]) -> float:
+        """Loudness of ``out``: the clip times ``gain`` except within ``spans``."""
+        if self.hops is None or self.weighted is None:
+            return integrated_loudness(out)
+        rate, n, hop = out.sample_rate, len(out.samples), self.hop
+        tail = round(self.TAIL_S * rate)
+        hops = self.hops * gain * gain
+        merged: list[tuple[int, int]] = []
+        for lo, hi in sorted(spans):  # spans whose hops (with the filter tail) meet are one
+            if merged and lo < merged[-1][1] + tail + 2 * hop:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        for lo, hi in merged:
+            end = min(n, hi + tail)
+            first, last = lo // hop, -(-end // hop)
+            a, b = first * hop, min(n, last * hop)
+            diff = np.zeros(b - lo, dtype=np.float64)
+            diff[: hi - lo] = out.samples[lo:hi] - gain * self.clip.samples[lo:hi]
+            weighted = gain * self.weighted[a:b]
+            weighted[lo - a :] += _k_weighted(diff, rate)[: b - lo]
+            hops[first:last] = _hop_sums(weighted, hop)
+        return _gated(_blocks_from_hops(hops, self.count) / (0.4 * rate))
+
+
+# True peak: 4x oversampling with scipy's default polyphase filter (``fir``), computed
+# only where it can matter. Each oversampled value is a weighted sum of at most 21
 # neighbouring samples, so it is bounded by their largest magnitude times the
 # L1 norm of the filter phase: blocks whose bound stays under the level in
 # question are skipped, and the answer is still exact.
 _OVERSAMPLE = 4
 _BLOCK = 512
-_PAD = 16
-
-
-@cache
-def _oversampling_filter() -> npt.NDArray[np.float64]:
-    from scipy.signal import firwin
-
-    taps = 2 * 10 * _OVERSAMPLE + 1  # as resample_poly(x, 4, 1) designs it
-    h = firwin(taps, 1 / _OVERSAMPLE, window=("kaiser", 5.0)) * _OVERSAMPLE
-    return np.asarray(h, dtype=np.float64)
+_GROUP = 32
+"""Blocks whose envelope is computed together (16384 samples)."""
 
 
 @cache
 def _overshoot_bound() -> float:
-    h = _oversampling_filter()
+    h = lowpass(_OVERSAMPLE)
     return float(max(np.abs(h[p::_OVERSAMPLE]).sum() for p in range(_OVERSAMPLE)))
 
 
@@ -199,62 +279,102 @@ def _block_bounds(samples: Samples) -> tuple[Samples, Samples]:
     return peaks, (near * _overshoot_bound()).astype(np.float32)
 
 
-def _oversampled_blocks(samples: Samples, blocks: npt.NDArray[np.intp]) -> Samples:
-    """|4x oversampled| values of the given blocks, shape (len(blocks), 4 * _BLOCK)."""
-    n = len(samples)
-    padded = np.zeros(n + 2 * _PAD + _BLOCK, dtype=np.float32)
-    padded[_PAD : _PAD + n] = samples
-    starts = blocks * _BLOCK
-    windows = padded[starts[:, None] + np.arange(_BLOCK + 3 * _PAD)]
-    windows[:, _BLOCK + 2 * _PAD :] = 0.0  # a silent gap keeps neighbouring windows apart
-    up = _resample(windows.ravel(), Fraction(_OVERSAMPLE))
-    up = up.reshape(len(blocks), (_BLOCK + 3 * _PAD) * _OVERSAMPLE)
-    return np.abs(up[:, _PAD * _OVERSAMPLE : (_PAD + _BLOCK) * _OVERSAMPLE])
+def _runs(blocks: npt.NDArray[np.intp], n: int) -> list[tuple[int, int]]:
+    """Sample ranges of the runs of consecutive ``blocks`` (sorted), clipped to ``n``."""
+    if len(blocks) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(blocks) > 1)
+    firsts = blocks[np.concatenate(([0], breaks + 1))]
+    lasts = blocks[np.concatenate((breaks, [len(blocks) - 1]))]
+    return [
+        (int(a) * _BLOCK, min(n, (int(b) + 1) * _BLOCK))
+        for a, b in zip(firsts, lasts, strict=True)
+        if int(a) * _BLOCK < n
+    ]
 
 
-def _oversampled(samples: Samples) -> Samples:
-    return _resample(samples, Fraction(_OVERSAMPLE))
+def _true_peak_of_blocks(samples: Samples, blocks: npt.NDArray[np.intp]) -> float:
+    runs = _runs(blocks, len(samples))
+    return float(oversampled_peaks(samples, runs).max()) if runs else 0.0
+
+
+class _Peaks:
+    """The true-peak envelope of a signal (per sample, at unit gain), computed only
+    for the blocks that can reach a level asked about, and each block only once."""
+
+    def __init__(self, samples: Samples) -> None:
+        self.samples = samples
+        self.block_peaks, self.bounds = _block_bounds(samples)
+        self.envelope = np.zeros(len(self.bounds) * _BLOCK, dtype=np.float32)
+        self._done = np.zeros(len(self.bounds), dtype=bool)
+
+    def reaching(self, level: float) -> npt.NDArray[np.intp]:
+        """Blocks whose true peak may pass ``level``, with their envelope computed."""
+        blocks = np.flatnonzero(self.bounds > level)
+        todo = blocks[~self._done[blocks]]
+        if len(todo):
+            # Whole groups of blocks at a time, on a grid fixed to the clip's start: the
+            # float rounding of a sample's envelope must not depend on what was asked
+            # before (an unedited chunk's samples must come out the same, to the bit).
+            groups = np.unique(todo // _GROUP)
+            todo = (groups[:, None] * _GROUP + np.arange(_GROUP)).ravel()
+            todo = todo[todo < len(self.bounds)]
+            runs = _runs(todo, len(self.samples))
+            values = oversampled_peaks(self.samples, runs)
+            at = 0
+            for start, end in runs:
+                self.envelope[start:end] = values[at : at + end - start]
+                at += end - start
+            self._done[todo] = True
+        return blocks
+
+    def of(self, blocks: npt.NDArray[np.intp]) -> Samples:
+        """The envelope over ``blocks`` (already computed), one row per block."""
+        return self.envelope.reshape(-1, _BLOCK)[blocks]
 
 
 def true_peak_db(clip: Clip) -> float:
     """True peak in dBTP, estimated with 4x oversampling (BS.1770-4 annex 2)."""
     if len(clip.samples) == 0:
         return float("-inf")
-    peaks, bounds = _block_bounds(clip.samples)
-    peak = float(peaks.max())
-    candidates = np.flatnonzero(bounds > peak)
-    if len(candidates):
-        peak = max(peak, float(_oversampled_blocks(clip.samples, candidates).max()))
+    peaks = _Peaks(clip.samples)
+    peak = float(peaks.block_peaks.max())
+    blocks = peaks.reaching(peak)
+    if len(blocks):
+        peak = max(peak, float(peaks.of(blocks).max()))
     return 20 * float(np.log10(peak)) if peak > 0 else float("-inf")
 
 
-def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: float = 0.05) -> Clip:
-    """A look-ahead peak limiter: gain only dips where the true peak would pass ``ceiling_db``."""
-    ceiling = 10 ** (ceiling_db / 20)
+def _limited(
+    clip: Clip,
+    gain: float,
+    ceiling: float,
+    peaks: _Peaks,
+    lookahead: float = 0.005,
+    release: float = 0.05,
+) -> tuple[Clip, list[tuple[int, int]]]:
+    """``clip`` times ``gain``, with the gain dipping only where the true peak would pass
+    ``ceiling`` (linear); also the sample spans ``(start, end)`` where it dipped."""
     rate, n = clip.sample_rate, len(clip.samples)
-    if n == 0:
-        return clip
-    _, bounds = _block_bounds(clip.samples)
-    blocks = np.flatnonzero(bounds > ceiling)
+    untouched: list[tuple[int, int]] = []
+    blocks = peaks.reaching(ceiling / gain)
     if len(blocks) == 0:
-        return clip
-    over = _oversampled_blocks(clip.samples, blocks)
-    block_peaks = over.reshape(len(blocks), _BLOCK, _OVERSAMPLE).max(axis=2)
-    needed = np.ones(len(blocks) * _BLOCK, dtype=np.float64)
-    needed[:] = np.minimum(1.0, ceiling / np.maximum(block_peaks.ravel(), 1e-12))
+        return _scaled(clip, gain), untouched
+    needed = np.minimum(
+        1.0, ceiling / np.maximum(gain * peaks.of(blocks).ravel().astype(np.float64), 1e-12)
+    )
     where = (blocks[:, None] * _BLOCK + np.arange(_BLOCK)).ravel()
     keep = (needed < 1.0) & (where < n)
     if not keep.any():
-        return clip
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
+        return _scaled(clip, gain), untouched
     hold = max(1, round(lookahead * rate))
     smooth = max(1, round(release * rate / 4))
     reach = 2 * hold + smooth + 2
     points, values = where[keep], needed[keep]
     # Work only on stretches around the samples that need gain reduction: elsewhere
     # the gain is exactly 1 and the filters below would leave it so.
-    gain = np.ones(n, dtype=np.float32)
+    curve = np.full(n, gain, dtype=np.float32)
+    spans: list[tuple[int, int]] = []
     breaks = np.flatnonzero(np.diff(points) > 4 * reach)
     firsts = points[np.concatenate(([0], breaks + 1))]
     lasts = points[np.concatenate((breaks, [len(points) - 1]))]
@@ -263,37 +383,151 @@ def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: floa
         local = np.ones(hi - lo, dtype=np.float64)
         a, b = np.searchsorted(points, [lo, hi])
         local[points[a:b] - lo] = values[a:b]
-        floor = minimum_filter1d(local, size=2 * hold + 1)
-        smoothed = uniform_filter1d(floor, size=smooth)
-        gain[lo:hi] = np.minimum(smoothed, floor)
-    return Clip((clip.samples * gain).astype(np.float32), rate)
+        floor = _minimum_filter(local, 2 * hold + 1)
+        smoothed = _uniform_filter(floor, smooth)
+        curve[lo:hi] = gain * np.minimum(smoothed, floor)
+        spans.append((lo, hi))
+    out = Clip((clip.samples * curve).astype(np.float32), rate)
+    return out, spans
 
 
-def _gained(clip: Clip, db: float) -> Clip:
-    return Clip((clip.samples * 10 ** (db / 20)).astype(np.float32), clip.sample_rate)
+def _minimum_filter(values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Minimum over a centred window of ``size`` samples, the array continued with ones
+    (``scipy.ndimage.minimum_filter1d`` where the edges are 1, as in the limiter):
+    van Herk / Gil-Werman, prefix and suffix minima of ``size`` blocks."""
+    n, left = len(values), size // 2
+    total = -(-(n + size - 1) // size) * size
+    padded = np.ones(total, dtype=np.float64)
+    padded[left : left + n] = values
+    blocks = padded.reshape(-1, size)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    start = np.arange(n)
+    return np.minimum(suffix[start], prefix[start + size - 1])
 
 
-def normalize_loudness(clip: Clip, target_lufs: float, ceiling_db: float) -> Clip:
-    """Gain the whole clip to ``target_lufs``, then keep the true peak under ``ceiling_db``."""
-    current = integrated_loudness(clip)
-    if not np.isfinite(current):
+def _uniform_filter(values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Mean over a window of ``size`` samples placed as ``scipy.ndimage.uniform_filter1d``
+    places it (``size // 2`` before), the array continued with ones."""
+    n, left = len(values), size // 2
+    padded = np.ones(n + size, dtype=np.float64)
+    padded[left : left + n] = values
+    sums = np.concatenate(([0.0], np.cumsum(padded)))
+    return (sums[size : size + n] - sums[:n]) / size
+
+
+def _scaled(clip: Clip, gain: float) -> Clip:
+    if gain == 1.0:
         return clip
-    out = _gained(clip, target_lufs - current)
-    margin = 0.3  # the true-peak estimate between oversampled points can still rise a little
-    peak: float | None = None
-    for attempt in range(2):
-        if attempt:
-            peak = true_peak_db(out)
-            if peak <= ceiling_db - margin / 2:
-                break
-        limited = limit(out, ceiling_db - margin)
-        if limited is out:  # nothing came near the ceiling: no need to measure again
-            peak = ceiling_db - margin
-            break
-        current = integrated_loudness(limited)
-        out = _gained(limited, target_lufs - current)
-        peak = None
-    if (true_peak_db(out) if peak is None else peak) > ceiling_db:
-        out = limit(out, ceiling_db - margin)
-    log.debug("loudness %.2f LUFS -> %.2f target", current, target_lufs)
+    return Clip((clip.samples * np.float32(gain)).astype(np.float32), clip.sample_rate)
+
+
+def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: float = 0.05) -> Clip:
+    """A look-ahead peak limiter: gain only dips where the true peak would pass ``ceiling_db``."""
+    if len(clip.samples) == 0:
+        return clip
+    peaks = _Peaks(clip.samples)
+    out, _ = _limited(clip, 1.0, 10 ** (ceiling_db / 20), peaks, lookahead, release)
     return out
+
+
+def quantize_db(db: float, step: float) -> float:
+    """``db`` rounded to a multiple of ``step`` (no rounding when ``step`` is 0)."""
+    return round(db / step) * step if step > 0 else db
+
+
+def normalize_loudness(
+    clip: Clip, target_lufs: float, ceiling_db: float, step_db: float = 0.0
+) -> Clip:
+    """Gain the whole clip to ``target_lufs`` and keep its true peak under ``ceiling_db``
+    (see ``normalize_pieces``)."""
+    return normalize_pieces(clip, target_lufs, ceiling_db, step_db)[0]
+
+
+def normalize_pieces(
+    clip: Clip,
+    target_lufs: float,
+    ceiling_db: float,
+    step_db: float = 0.0,
+    pieces: Sequence[tuple[int, int]] | None = None,
+    prefer_gain_db: float | None = None,
+    tolerance: float = 0.2,
+) -> tuple[Clip, float]:
+    """Gain the whole clip to ``target_lufs`` and keep its true peak under ``ceiling_db``;
+    also the gain used (dB, before limiting).
+
+    The gain is a multiple of ``step_db`` (when given), and the limiter works on
+    each of ``pieces`` (``(start, end)`` ranges; silence in between) on its own:
+    then an edit that moves the loudness by less than a step usually leaves every
+    unedited piece exactly as it was, to the last bit (``codec.encode_chunks``
+    reuses their MP3 frames); the level lands within ``step_db / 2`` of the
+    target. The clip is K-weighted once and each piece's true-peak envelope
+    computed once, for its loud blocks only; after limiting, only the limited
+    stretches are measured again.
+
+    With ``prefer_gain_db`` (the gain of the episode's previous build), that gain
+    is kept as long as it lands within ``tolerance`` LU of the target: the
+    limiter's share of an edit's loudness change would otherwise move the gain
+    a step now and then, and with it every piece.
+    """
+    meter = _Meter(clip)
+    current = meter.loudness(1.0)
+    if not np.isfinite(current):
+        return clip, 0.0
+    margin = 0.3  # the true-peak estimate between oversampled points can still rise a little
+    ceiling = 10 ** ((ceiling_db - margin) / 20)
+    rate = clip.sample_rate
+    ranges = list(pieces) if pieces is not None else [(0, len(clip.samples))]
+    parts = [Clip(clip.samples[a:b], rate) for a, b in ranges]
+    peaks = [_Peaks(part.samples) for part in parts]
+
+    def attempt(gain_db: float) -> tuple[npt.NDArray[np.float32], float, list[Any]]:
+        """The clip at ``gain_db``, limited piece by piece; its loudness; the pieces."""
+        gain = 10 ** (gain_db / 20)
+        out = _scaled(clip, gain).samples.copy()
+        spans: list[tuple[int, int]] = []
+        limited: list[tuple[int, Clip, list[tuple[int, int]]]] = []
+        for (start, _), part, part_peaks in zip(ranges, parts, peaks, strict=True):
+            piece, piece_spans = _limited(part, gain, ceiling, part_peaks)
+            out[start : start + len(piece.samples)] = piece.samples
+            spans += [(start + lo, start + hi) for lo, hi in piece_spans]
+            limited.append((start, piece, piece_spans))
+        level = meter.loudness_after(Clip(out, rate), gain, spans) if spans else current + gain_db
+        return out, level, limited
+
+    kept = False
+    if prefer_gain_db is not None:
+        gain_db = prefer_gain_db
+        out, level, limited = attempt(gain_db)
+        kept = abs(target_lufs - level) <= tolerance
+    if not kept:
+        gain_db = quantize_db(target_lufs - current, step_db)
+        for _ in range(8):  # the limiter takes back a little of each gain increase
+            out, level, limited = attempt(gain_db)
+            correction = target_lufs - level
+            better = quantize_db(gain_db + correction, step_db)
+            if abs(correction) <= max(step_db / 2, 0.01) or better == gain_db:
+                break
+            gain_db = better
+    for start, piece, piece_spans in limited:
+        # Where the gain dipped, its own slope can lift an oversampled peak a little.
+        if not piece_spans:
+            continue
+        count = -(-len(piece.samples) // _BLOCK)
+        blocks = np.unique(
+            np.concatenate(
+                [np.arange(max(0, lo // _BLOCK - 1), hi // _BLOCK + 2) for lo, hi in piece_spans]
+            )
+        )
+        over = _true_peak_of_blocks(piece.samples, blocks[blocks < count])
+        if 20 * np.log10(max(over, 1e-12)) > ceiling_db:
+            again = limit(piece, ceiling_db - margin)
+            out[start : start + len(again.samples)] = again.samples
+    log.debug(
+        "loudness %.2f LUFS, gain %+.2f dB%s (target %.2f)",
+        current,
+        gain_db,
+        " kept" if kept else "",
+        target_lufs,
+    )
+    return Clip(out, rate), gain_db

@@ -36,7 +36,7 @@ from narrator.synthesize import voice_identity
 from narrator.voicing import Progress, Request, SynthesisFailed, Synthesizer
 
 if TYPE_CHECKING:
-    pass
+    from narrator.codec import ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def build_key(
 ) -> str:
     """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
     doc = {
-        "format": 2,
+        "format": 3,
         "narrator": __version__,
         "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
         "voices": [voice_identity(config.narration), voice_identity(config.quote)],
@@ -167,19 +167,25 @@ def write_episode(
     cover: Cover,
     catalog: Catalog,
     key: str,
+    store: ChunkStore | None = None,
 ) -> Entry:
-    """Assemble, encode, tag and write one episode with its transcripts and chapters."""
+    """Assemble, encode, tag and write one episode with its transcripts and chapters.
+
+    Encoded chunks of the episode are kept in ``store`` and reused when unchanged.
+    """
     from narrator.assemble import VoicedUtterance, assemble
     from narrator.chapters import make_chapters
-    from narrator.codec import encode_mp3
     from narrator.tag import Tags, write_tags
     from narrator.transcript import to_chapters_json, to_srt, to_vtt
 
     remaining = iter(clips)
     voiced = [VoicedUtterance(u, tuple(next(remaining) for _ in u.sentences)) for u in utterances]
-    assembled = assemble(voiced, config.pauses, config.audio)
-    mp3 = encode_mp3(assembled.audio, config.audio.bitrate)
-    duration = assembled.audio.duration
+    previous = catalog.entries.get(article.slug)
+    assembled = assemble(
+        voiced, config.pauses, config.audio, previous.gain_db if previous else None
+    )
+    mp3 = assembled.encode(config.audio.bitrate, store)
+    duration = assembled.duration
     chapters = make_chapters(assembled.cues, duration, article.title)
     transcript_text = "\n".join(c.text for c in assembled.cues)
     first_published = catalog.first_published(article.slug)
@@ -230,6 +236,7 @@ def write_episode(
         url=article.url,
         build_key=key,
         extras=extras,
+        gain_db=assembled.gain_db,
     )
 
 
@@ -344,7 +351,15 @@ def _build_locked(
                         ) from outcome
                     checkpoint("after-synthesis")
                     entry = write_episode(
-                        article, utterances, outcome, config, out_dir, cover, catalog, key
+                        article,
+                        utterances,
+                        outcome,
+                        config,
+                        out_dir,
+                        cover,
+                        catalog,
+                        key,
+                        synthesizer.cache,
                     )
                     checkpoint("before-catalog")
                     catalog.put(entry)

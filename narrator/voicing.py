@@ -27,16 +27,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Audio modules (scipy, lameenc, mutagen, onnxruntime) are imported where audio is
-# made, so that a build with nothing to do, and `narrator --help`, stay quick; a
-# build with audio to make imports them in the background while voices load.
+# Audio modules (lameenc, mutagen, onnxruntime) are imported where audio is made,
+# so that a build with nothing to do, and `narrator --help`, stay quick; a build
+# with audio to make imports them in the background while voices load. (scipy is
+# not among them: ``narrator.fir`` does the episode's filtering without it.)
 AUDIO_MODULES = (
     "narrator.assemble",
     "narrator.codec",
     "narrator.tag",
     "lameenc",
-    "scipy.signal",  # the loudness meter and resampler: ~0.5 s to import
-    "scipy.ndimage",  # the peak limiter
 )
 
 

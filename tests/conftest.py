@@ -29,6 +29,23 @@ def _private_clip_cache() -> Iterator[None]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_model_dir() -> Iterator[None]:
+    """Prepared voice models (``narrator.backends.piper_model``) go to a folder of the session.
+
+    So the suite never writes under the user's cache; the voice is converted once per session,
+    by whichever test or narrator process loads it first.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="narrator-test-models-")
+    os.environ["NARRATOR_MODEL_DIR"] = folder
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE

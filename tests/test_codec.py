@@ -1,4 +1,4 @@
-"""MP3 encoding: level, and the two-stream encoding of long episodes keeping every sample's time."""
+"""MP3 encoding: level, and chunked encoding that keeps every sample's time and reuses chunks."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import pytest
 
 from narrator.codec import (
     ENCODER_GAIN_DB,
-    SPLIT_MIN_SECONDS,
+    FRAME_SAMPLES,
     _encode_pcm,
-    _split_point,
+    _frames,
     decode,
+    encode_chunks,
     encode_mp3,
+    stream_frames,
+    stream_gap,
 )
+from narrator.dsp import resample
 from narrator.models import Clip
 
 RATE = 44100
@@ -30,23 +34,70 @@ def speechlike(seconds: float) -> Clip:
     return Clip(np.concatenate(parts), RATE)
 
 
-def test_long_episode_is_split_in_a_pause_and_decodes_like_one_stream() -> None:
-    clip = speechlike(SPLIT_MIN_SECONDS + 30)
-    ints = (np.clip(clip.samples, -1, 1) * 32767).round().astype("<i2")
-    assert _split_point(ints, RATE) is not None
-    split = decode(encode_mp3(clip))
-    single = decode(_encode_pcm(ints, RATE, 64, 7))
-    assert len(split.samples) == len(single.samples)
-    # Same audio at the same times: the cut happened in silence and was compensated.
-    assert np.abs(split.samples - single.samples).max() < 0.01
+@pytest.mark.parametrize("rate", [32000, 44100, 48000])
+def test_stream_length_follows_the_frame_rule(rate: int) -> None:
+    rng = np.random.default_rng(rate)
+    noise = (rng.standard_normal(30000) * 3000).astype("<i2")
+    for n in [1, 1151, 1152, 1153, 2303, 2304, 20000, 23040, 23041, 29999]:
+        data = _encode_pcm(noise[:n], rate, 64, 7)
+        assert _frames(data, rate, 64) == stream_frames(n), n
 
 
-def test_no_split_without_a_long_enough_pause() -> None:
-    t = np.arange(int(RATE * (SPLIT_MIN_SECONDS + 5))) / RATE
-    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    ints = (tone * 32767).round().astype("<i2")
-    assert _split_point(ints, RATE) is None
-    assert len(decode(encode_mp3(Clip(tone, RATE))).samples) >= len(tone)
+class DictStore:
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.puts = 0
+
+    def get_chunk(self, key: str) -> bytes | None:
+        return self.data.get(key)
+
+    def put_chunk(self, key: str, data: bytes) -> None:
+        self.puts += 1
+        self.data[key] = data
+
+
+def _chunks(count: int) -> list[np.ndarray]:
+    """Chunks at 22.05 kHz that start and end in silence, like assembled paragraphs."""
+    out = []
+    for n in range(count):
+        body = speechlike(2.0 + 0.37 * n).samples[::2]  # 44.1 kHz material read at half rate
+        out.append(np.concatenate([np.zeros(4000, np.float32), body, np.zeros(1200, np.float32)]))
+    return out
+
+
+def test_chunks_decode_at_their_planned_times() -> None:
+    chunks = _chunks(4)
+    mp3 = encode_chunks(chunks, 22050, RATE)
+    assert mp3 is not None
+    # The same audio laid out as planned (each chunk followed by its gap), in one stream.
+    planned = []
+    for chunk in chunks:
+        body = resample(Clip(chunk, 22050), RATE).samples
+        planned += [body, np.zeros(stream_gap(len(body)), np.float32)]
+    whole = np.concatenate(planned)
+    assert len(whole) == sum(stream_frames(len(p)) for p in planned[::2]) * FRAME_SAMPLES
+    joined, single = decode(mp3), decode(encode_mp3(Clip(whole, RATE)))
+    assert len(joined.samples) == len(whole)
+    n = min(len(joined.samples), len(single.samples))
+    assert np.abs(joined.samples[:n] - single.samples[:n]).max() < 0.01
+
+
+def test_unchanged_chunks_are_reused_byte_for_byte() -> None:
+    chunks = _chunks(4)
+    store = DictStore()
+    first = encode_chunks(chunks, 22050, RATE, store=store)
+    assert first is not None and store.puts == 4
+    edited = list(chunks)
+    edited[2] = edited[2] * np.float32(0.9)
+    second = encode_chunks(edited, 22050, RATE, store=store)
+    assert second is not None and store.puts == 5  # only the edited chunk was encoded
+    sizes = [stream_frames(len(resample(Clip(c, 22050), RATE).samples)) for c in chunks]
+    frame = 144 * 64000 / RATE
+    ends = [round(sum(sizes[: i + 1]) * frame) for i in range(4)]
+    assert first[: ends[1]] == second[: ends[1]]
+    assert first[ends[1] : ends[2]] != second[ends[1] : ends[2]]
+    assert first[ends[2] :] == second[ends[2] :]
+    assert encode_chunks(chunks, 22050, RATE, store=store) == first
 
 
 def test_encoder_lowers_the_level_by_its_known_gain() -> None:

@@ -54,3 +54,41 @@ def test_limiter_matches_the_whole_signal_computation() -> None:
     fast, reference = dsp.limit(loud, -1.3), _reference_limit(loud, -1.3)
     assert np.max(np.abs(fast.samples - reference.samples)) < 1e-6
     assert dsp.true_peak_db(fast) <= -1.29
+
+
+def test_loudness_after_limiting_is_measured_only_where_the_limiter_acted() -> None:
+    clip = _speechlike(22050, 20)
+    meter = dsp._Meter(clip)
+    peaks = dsp._Peaks(clip.samples)
+    out, spans = dsp._limited(clip, 3.0, 10 ** (-1.3 / 20), peaks)
+    assert spans, "the limiter should act on a clip gained this much"
+    assert meter.loudness_after(out, 3.0, spans) == pytest.approx(
+        dsp.integrated_loudness(out), abs=1e-6
+    )
+    assert meter.loudness(3.0) == pytest.approx(
+        dsp.integrated_loudness(Clip(clip.samples * 3.0, 22050)), abs=1e-5
+    )
+
+
+@pytest.mark.parametrize("step", [0.0, 0.1])
+def test_normalized_clip_meets_target_and_ceiling(step: float) -> None:
+    clip = _speechlike(22050, 20)
+    out = dsp.normalize_loudness(clip, -16.0, -1.0, step_db=step)
+    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=max(step / 2, 0.01) + 1e-3)
+    assert dsp.true_peak_db(out) <= -1.0
+    # Quiet stretches are the input times one gain, a whole number of steps.
+    quiet = np.abs(clip.samples) > 1e-3
+    quiet &= np.abs(out.samples) < 0.1
+    ratio = np.median(out.samples[quiet] / clip.samples[quiet])
+    if step:
+        steps = 20 * np.log10(ratio) / step
+        assert steps == pytest.approx(round(steps), abs=1e-3)
+
+
+def test_an_edit_far_away_leaves_the_quantized_gain_and_the_samples_alone() -> None:
+    clip = _speechlike(22050, 60)
+    edited = clip.samples.copy()
+    edited[-22050:-11025] *= 1.02  # a slightly louder last-but-one second
+    a = dsp.normalize_loudness(clip, -19.0, -1.0, step_db=0.1)
+    b = dsp.normalize_loudness(Clip(edited, 22050), -19.0, -1.0, step_db=0.1)
+    assert np.array_equal(a.samples[: 22050 * 50], b.samples[: 22050 * 50])
