@@ -26,11 +26,11 @@ from narrator.config import AudioSettings, Pauses
 from narrator.dsp import (
     Samples,
     fade,
-    normalize_pieces,
     resample,
     resampled_length,
     silence,
 )
+from narrator.leveling import Leveler, LevelStore
 from narrator.models import Clip, Cue, Segment, Utterance
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,10 @@ class VoicedUtterance:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Chunk:
-    """A stretch of the episode that is encoded on its own (see ``codec.encode_chunks``)."""
+    """A stretch of the episode that is leveled and encoded on its own."""
 
-    samples: Samples
-    """Loudness-normalized audio at the voice's rate: leading silence, speech, trailing silence."""
+    body: Samples
+    """Its audio at the voice's rate and unit gain: leading silence, speech, trailing silence."""
     out_length: int
     """Its length at the output rate."""
     gap: int
@@ -58,7 +58,7 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Assembled:
-    """The episode's audio, in chunks, and where each sentence lies in it."""
+    """The episode's audio, in chunks, its gain, and where each sentence lies in it."""
 
     chunks: tuple[Chunk, ...]
     cues: tuple[Cue, ...]
@@ -66,19 +66,31 @@ class Assembled:
     """Sample rate of the chunks (the voice's)."""
     sample_rate: int
     """Sample rate of the episode."""
-    gain_db: float = 0.0
-    """The gain that brought the episode to its loudness (before limiting)."""
+    gain_db: float
+    """The gain that brings the episode to its loudness (the limiter then holds the peaks)."""
+    leveler: Leveler
 
     @property
     def duration(self) -> float:
         """Seconds of audio the episode plays."""
         return sum(c.out_length + c.gap for c in self.chunks) / self.sample_rate
 
+    def leveled(self, k: int) -> Samples:
+        """Chunk ``k`` at the episode's gain, peaks limited (at the voice's rate)."""
+        return self.leveler.limited(k, self.gain_db)
+
     def encode(self, bitrate: int, store: ChunkStore | None = None) -> bytes:
         """The episode as MP3: chunk by chunk where the rate allows, reusing stored chunks."""
         if chunked(self.sample_rate):
-            streams = [c.samples for c in self.chunks]
-            mp3 = encode_chunks(streams, self.rate, self.sample_rate, bitrate, store=store)
+            mp3 = encode_chunks(
+                [self.leveler.key(k, self.gain_db) for k in range(len(self.chunks))],
+                self.leveled,
+                [len(c.body) for c in self.chunks],
+                self.rate,
+                self.sample_rate,
+                bitrate,
+                store=store,
+            )
             if mp3 is not None:
                 return mp3
             log.warning("chunked MP3 encoding did not line up; encoding in one stream")
@@ -88,8 +100,8 @@ class Assembled:
     def audio(self) -> Clip:
         """The whole episode at the output rate, as one clip."""
         pieces: list[Samples] = []
-        for chunk in self.chunks:
-            body = resample(Clip(chunk.samples, self.rate), self.sample_rate).samples
+        for k, chunk in enumerate(self.chunks):
+            body = resample(Clip(self.leveled(k), self.rate), self.sample_rate).samples
             pieces += [body, np.zeros(chunk.gap, np.float32)]
         return Clip(np.concatenate(pieces).astype(np.float32, copy=False), self.sample_rate)
 
@@ -123,8 +135,6 @@ def _sentence_texts(segment: Segment, count: int) -> list[str]:
 
 CHUNK_TRAIL = 0.05
 """Seconds of silence that end every chunk but the last, so the stream joins lie in silence."""
-GAIN_STEP_DB = 0.1
-"""The episode gain is a multiple of this (see ``dsp.normalize_loudness``)."""
 
 
 def assemble(
@@ -132,6 +142,7 @@ def assemble(
     pauses: Pauses,
     audio: AudioSettings,
     prefer_gain_db: float | None = None,
+    store: LevelStore | None = None,
 ) -> Assembled:
     """Join every clip with its pause into chunks, then normalize the whole episode once.
 
@@ -139,10 +150,10 @@ def assemble(
     enough into chunks that are encoded separately: each chunk starts with its
     pause, shortened by the silence the encoder adds between chunks on average,
     so a pause comes out within 13 ms of its planned length and a chunk's audio
-    never depends on where in the episode it lies. Loudness and peaks are
-    measured at the voice's own rate, over the whole episode; the gain of the
-    episode's previous build (``prefer_gain_db``) is kept while it still lands
-    within 0.2 LU of the target, so that an edit leaves the other chunks as they were.
+    never depends on where in the episode it lies. One gain for the whole
+    episode, peaks limited chunk by chunk, both at the voice's own rate
+    (``narrator.leveling``, which reuses what ``store`` kept of unchanged chunks;
+    the previous build's gain, ``prefer_gain_db``, is kept while it still fits).
     """
     if not voiced:
         raise ValueError("nothing to assemble")
@@ -181,28 +192,18 @@ def assemble(
     bodies = [np.concatenate(p) for p in parts]
     lengths = [resampled_length(len(b), rate, out_rate) for b in bodies]
     gaps = [stream_gap(n) if cuttable else 0 for n in lengths]
-    # One pass over the whole episode (gaps included) for loudness and peaks. The MP3
-    # encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its overshoot
-    # on decoding is about as large, so the peak ceiling stays as it is.
-    offsets, joined_parts, at = [], [], 0
-    for body, gap in zip(bodies, gaps, strict=True):
-        offsets.append(at)
-        source_gap = np.zeros(round(gap * rate / out_rate), np.float32)
-        joined_parts += [body, source_gap]
-        at += len(body) + len(source_gap)
-    joined = Clip(np.concatenate(joined_parts).astype(np.float32, copy=False), rate)
-    out, gain_db = normalize_pieces(
-        joined,
+    # The MP3 encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its
+    # overshoot on decoding is about as large, so the peak ceiling stays as it is.
+    leveler = Leveler(
+        bodies,
+        rate,
+        [round(g * rate / out_rate) for g in gaps],
         audio.loudness - ENCODER_GAIN_DB,
         audio.true_peak,
-        step_db=GAIN_STEP_DB,
-        pieces=[(o, o + len(b)) for o, b in zip(offsets, bodies, strict=True)],
-        prefer_gain_db=prefer_gain_db,
+        store,
     )
-    chunks = tuple(
-        Chunk(out.samples[o : o + len(b)], n, g)
-        for o, b, n, g in zip(offsets, bodies, lengths, gaps, strict=True)
-    )
+    gain_db = leveler.choose_gain(prefer_gain_db)
+    chunks = tuple(Chunk(b, n, g) for b, n, g in zip(bodies, lengths, gaps, strict=True))
     starts = np.cumsum([0] + [n + g for n, g in zip(lengths, gaps, strict=True)])
     cues: list[Cue] = []
     for index, begin, end, text, segment in placed:
@@ -213,11 +214,12 @@ def assemble(
         elif cues:
             c = cues[-1]
             cues[-1] = Cue(c.start, last, c.text, c.segment, c.paragraph, c.kind)
-    result = Assembled(chunks, tuple(cues), rate, out_rate, gain_db)
+    result = Assembled(chunks, tuple(cues), rate, out_rate, gain_db, leveler)
     log.debug(
-        "assembled %.1f s in %d chunks from %d utterances",
+        "assembled %.1f s in %d chunks from %d utterances (%d chunks leveled anew)",
         result.duration,
         len(chunks),
         len(voiced),
+        leveler.computed,
     )
     return result

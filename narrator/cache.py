@@ -47,6 +47,8 @@ REVISION = 1
 CLIPS_DIR = "clips-v1"
 CHUNKS_DIR = "mp3-v1"
 """Encoded MP3 chunks of episodes (``codec.encode_chunks``), by content."""
+HOPS_DIR = "levels-v1"
+"""Loudness measurements of episode chunks (``narrator.leveling``), by content."""
 
 _FORMAT_FLOAT = 3
 _CHECK_CHUNK = b"nrtr"
@@ -122,7 +124,7 @@ class CacheInfo:
     bytes: int
     """Their total size on disk."""
     chunks: int = 0
-    """Number of encoded MP3 chunks."""
+    """Number of files about episode chunks (encoded MP3 chunks, loudness measurements)."""
     chunk_bytes: int = 0
     """Their total size on disk."""
 
@@ -138,6 +140,7 @@ class ClipCache:
         self.root = root
         self.clips = root / CLIPS_DIR
         self.chunks = root / CHUNKS_DIR
+        self.hops = root / HOPS_DIR
 
     def _path(self, key: str) -> Path:
         return self.clips / key[:2] / f"{key[2:]}.wav"
@@ -187,6 +190,20 @@ class ClipCache:
         except OSError as exc:
             log.warning("cannot write to the cache %s: %s", self.root, exc)
 
+    def get_hops(self, key: str) -> bytes | None:
+        """A chunk's stored loudness measurement, or None."""
+        try:
+            return (self.hops / key[:2] / f"{key[2:]}.f64").read_bytes()
+        except OSError:
+            return None
+
+    def put_hops(self, key: str, data: bytes) -> None:
+        """Store a chunk's loudness measurement atomically (a failure is a warning)."""
+        try:
+            atomic_write(self.hops / key[:2] / f"{key[2:]}.f64", data)
+        except OSError as exc:
+            log.warning("cannot write to the cache %s: %s", self.root, exc)
+
     def sweep_stale(self, max_age_s: float = STALE_TEMP_S) -> int:
         """Remove temporary files left by builds killed mid-write; returns how many.
 
@@ -194,7 +211,8 @@ class ClipCache:
         """
         cutoff = time.time() - max_age_s
         removed = 0
-        for path in [*self.clips.glob("*/.*.tmp"), *self.chunks.glob("*/.*.tmp")]:
+        folders = (self.clips, self.chunks, self.hops)
+        for path in [p for folder in folders for p in folder.glob("*/.*.tmp")]:
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
@@ -208,6 +226,7 @@ class ClipCache:
     def info(self) -> CacheInfo:
         clips = [p.stat().st_size for p in self.clips.glob("*/*.wav")]
         chunks = [p.stat().st_size for p in self.chunks.glob("*/*.mp3")]
+        chunks += [p.stat().st_size for p in self.hops.glob("*/*.f64")]
         return CacheInfo(self.root, len(clips), sum(clips), len(chunks), sum(chunks))
 
     def clear(self) -> CacheInfo:
@@ -215,4 +234,5 @@ class ClipCache:
         removed = self.info()
         shutil.rmtree(self.clips, ignore_errors=True)
         shutil.rmtree(self.chunks, ignore_errors=True)
+        shutil.rmtree(self.hops, ignore_errors=True)
         return removed

@@ -13,7 +13,7 @@ import io
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, Protocol
 
@@ -137,6 +137,7 @@ class ChunkStore(Protocol):
     def put_chunk(self, key: str, data: bytes) -> None: ...
 
 
+@cache
 def _lameenc_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -146,14 +147,10 @@ def _lameenc_version() -> str:
         return "unknown"
 
 
-def chunk_key(
-    samples: npt.NDArray[np.float32], rate: int, out_rate: int, bitrate: int, quality: int
-) -> str:
-    """What an encoded chunk's bytes depend on: its samples and every encoding setting."""
-    head = f"{CHUNK_FORMAT}|{rate}|{out_rate}|{bitrate}|{quality}|{_lameenc_version()}|"
-    digest = hashlib.sha256(head.encode())
-    digest.update(np.ascontiguousarray(samples, dtype="<f4").tobytes())
-    return digest.hexdigest()
+def chunk_key(level_key: str, rate: int, out_rate: int, bitrate: int, quality: int) -> str:
+    """What an encoded chunk's bytes depend on: its leveled audio and every encoding setting."""
+    head = f"{CHUNK_FORMAT}|{level_key}|{rate}|{out_rate}|{bitrate}|{quality}|{_lameenc_version()}"
+    return hashlib.sha256(head.encode()).hexdigest()
 
 
 def _to_pcm16(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
@@ -161,15 +158,19 @@ def _to_pcm16(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
 
 
 def encode_chunks(
-    chunks: Sequence[npt.NDArray[np.float32]],
+    keys: Sequence[str],
+    samples_of: Callable[[int], npt.NDArray[np.float32]],
+    lengths: Sequence[int],
     rate: int,
     out_rate: int,
     bitrate_kbps: int = 64,
     quality: int = 7,
     store: ChunkStore | None = None,
 ) -> bytes | None:
-    """Encode each chunk (at ``rate``; resampled to ``out_rate``) as a stream of its own
-    and join the streams; chunks that ``store`` holds are not encoded again.
+    """Encode each chunk (``samples_of(i)``: ``lengths[i]`` samples at ``rate``, made only
+    when needed; resampled to ``out_rate``) as a stream of its own and join the streams.
+    A chunk whose ``keys[i]`` (what its audio depends on) ``store`` holds is not made or
+    encoded again.
 
     Returns None if a stream does not come out at its planned length (the caller
     then encodes the episode as one stream).
@@ -178,36 +179,33 @@ def encode_chunks(
 
     from narrator.dsp import resample, resampled_length
 
-    keys = [chunk_key(c, rate, out_rate, bitrate_kbps, quality) for c in chunks]
-    frames = [stream_frames(resampled_length(len(c), rate, out_rate)) for c in chunks]
-    streams: list[bytes | None] = [None] * len(chunks)
+    names = [chunk_key(k, rate, out_rate, bitrate_kbps, quality) for k in keys]
+    frames = [stream_frames(resampled_length(n, rate, out_rate)) for n in lengths]
+    streams: list[bytes | None] = [None] * len(keys)
     if store is not None:
-        for i, key in enumerate(keys):
-            data = store.get_chunk(key)
+        for i, name in enumerate(names):
+            data = store.get_chunk(name)
             if data is not None and _frames(data, out_rate, bitrate_kbps) == frames[i]:
                 streams[i] = data
     todo = [i for i, data in enumerate(streams) if data is None]
+    made = {i: samples_of(i) for i in todo}  # in this thread: leveling is not thread-safe
 
     def encode(i: int) -> bytes:
-        pcm = resample(Clip(chunks[i], rate), out_rate).samples
+        pcm = resample(Clip(made[i], rate), out_rate).samples
         return _encode_pcm(_to_pcm16(pcm), out_rate, bitrate_kbps, quality)
 
-    if len(todo) > 1:  # lameenc and scipy's resampler release the GIL
+    if len(todo) > 1:  # lameenc and numpy's FFTs release the GIL
         with ThreadPoolExecutor(max_workers=2) as pool:
             fresh = list(pool.map(encode, todo))
     else:
         fresh = [encode(i) for i in todo]
     for i, data in zip(todo, fresh, strict=True):
-        if _frames(data, out_rate, bitrate_kbps) != frames[i]:
-            log.debug(
-                "chunk %d came out at %d frames, not %d",
-                i,
-                _frames(data, out_rate, bitrate_kbps),
-                frames[i],
-            )
+        got = _frames(data, out_rate, bitrate_kbps)
+        if got != frames[i]:
+            log.debug("chunk %d came out at %d frames, not %d", i, got, frames[i])
             return None
         streams[i] = data
         if store is not None:
-            store.put_chunk(keys[i], data)
-    log.debug("encoded %d of %d chunks (the others were stored)", len(todo), len(chunks))
+            store.put_chunk(names[i], data)
+    log.debug("encoded %d of %d chunks (the others were stored)", len(todo), len(keys))
     return b"".join(s for s in streams if s is not None)

@@ -141,14 +141,24 @@ def _k_weighting(rate: int) -> npt.NDArray[np.float64]:
     return np.array(rows, dtype=np.float64)
 
 
-def _k_weighted(samples: npt.NDArray[np.floating[Any]], rate: int) -> npt.NDArray[np.float64]:
-    return k_weighted(samples.astype(np.float32, copy=False), _k_weighting(rate), rate).astype(
-        np.float64
-    )
+def _k_weighted(samples: npt.NDArray[np.floating[Any]], rate: int) -> Samples:
+    return k_weighted(samples.astype(np.float32, copy=False), _k_weighting(rate), rate)
 
 
-def _hop_sums(weighted: npt.NDArray[np.float64], hop: int) -> npt.NDArray[np.float64]:
+def _hop_sums(weighted: Samples, hop: int) -> npt.NDArray[np.float64]:
     """Sum of squares of ``weighted`` per ``hop`` samples (the last hop may be short)."""
+    count = -(-len(weighted) // hop)
+    full = len(weighted) // hop
+    sums = np.zeros(count, dtype=np.float64)
+    rows = weighted[: full * hop].reshape(full, hop)
+    sums[:full] = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
+    if count > full:
+        rest = weighted[full * hop :].astype(np.float64)
+        sums[full] = float(np.dot(rest, rest))
+    return sums
+
+
+def _hop_sums_64(weighted: npt.NDArray[np.float64], hop: int) -> npt.NDArray[np.float64]:
     count = -(-len(weighted) // hop)
     squares = np.zeros(count * hop, dtype=np.float64)
     np.multiply(weighted, weighted, out=squares[: len(weighted)])
@@ -193,43 +203,26 @@ def integrated_loudness(clip: Clip) -> float:
     return meter.loudness(1.0)
 
 
-class _Meter:
-    """Integrated loudness of a clip, and of that clip gained and then limited in a few
-    places, without filtering the whole of it again (K-weighting is linear)."""
+class Weighted:
+    """A clip K-weighted once: its energy per 100 ms at any gain, also after a limiter
+    changed it in a few places (K-weighting is linear: only those are filtered again)."""
 
     TAIL_S = 0.1
     """The K-weighting filters' response to an impulse is below 1e-8 after ~70 ms."""
 
-    def __init__(self, clip: Clip) -> None:
-        self.clip = clip
-        rate, n = clip.sample_rate, len(clip.samples)
-        self.hop = rate // 10 if rate % 10 == 0 else 0
-        self.count = _block_count(n, rate)
-        self.weighted = _k_weighted(clip.samples, rate) if clip.duration >= 0.5 else None
-        self.hops = (
-            _hop_sums(self.weighted, self.hop) if self.hop and self.weighted is not None else None
-        )
+    def __init__(self, samples: Samples, rate: int) -> None:
+        self.samples = samples
+        self.rate = rate
+        self.hop = max(1, rate // 10)
+        self.weighted = _k_weighted(samples, rate)
+        self.hops = _hop_sums(self.weighted, self.hop)
 
-    def loudness(self, gain: float) -> float:
-        """Loudness of the clip times ``gain``."""
-        if self.weighted is None:
-            return float("-inf")
-        rate, n = self.clip.sample_rate, len(self.clip.samples)
-        if self.hops is not None:
-            energies = _blocks_from_hops(self.hops * gain * gain, self.count)
-            return _gated(energies / (0.4 * rate))
-        energy = np.concatenate(([0.0], np.cumsum(self.weighted * self.weighted)))
-        j = np.arange(self.count)
-        lower = np.minimum((0.4 * (j * 0.25) * rate).astype(np.int64), n)
-        upper = np.minimum((0.4 * (j * 0.25 + 1) * rate).astype(np.int64), n)
-        return _gated(gain * gain * (energy[upper] - energy[lower]) / (0.4 * rate))
-
-    def loudness_after(self, out: Clip, gain: float, spans: list[tuple[int, int]]) -> float:
-        """Loudness of ``out``: the clip times ``gain`` except within ``spans``."""
-        if self.hops is None or self.weighted is None:
-            return integrated_loudness(out)
-        rate, n, hop = out.sample_rate, len(out.samples), self.hop
-        tail = round(self.TAIL_S * rate)
+    def hops_after(
+        self, out: Samples, gain: float, spans: Sequence[tuple[int, int]]
+    ) -> npt.NDArray[np.float64]:
+        """Hop energies of ``out``: the samples times ``gain`` except within ``spans``."""
+        n, hop = len(out), self.hop
+        tail = round(self.TAIL_S * self.rate)
         hops = self.hops * gain * gain
         merged: list[tuple[int, int]] = []
         for lo, hi in sorted(spans):  # spans whose hops (with the filter tail) meet are one
@@ -242,11 +235,45 @@ class _Meter:
             first, last = lo // hop, -(-end // hop)
             a, b = first * hop, min(n, last * hop)
             diff = np.zeros(b - lo, dtype=np.float64)
-            diff[: hi - lo] = out.samples[lo:hi] - gain * self.clip.samples[lo:hi]
-            weighted = gain * self.weighted[a:b]
-            weighted[lo - a :] += _k_weighted(diff, rate)[: b - lo]
-            hops[first:last] = _hop_sums(weighted, hop)
-        return _gated(_blocks_from_hops(hops, self.count) / (0.4 * rate))
+            diff[: hi - lo] = out[lo:hi] - gain * self.samples[lo:hi].astype(np.float64)
+            weighted = gain * self.weighted[a:b].astype(np.float64)
+            weighted[lo - a :] += _k_weighted(diff, self.rate)[: b - lo]
+            hops[first:last] = _hop_sums_64(weighted, hop)
+        return hops
+
+
+class _Meter:
+    """Integrated loudness of a clip, and of that clip gained and then limited in a few
+    places, without filtering the whole of it again (see ``Weighted``)."""
+
+    def __init__(self, clip: Clip) -> None:
+        self.clip = clip
+        rate, n = clip.sample_rate, len(clip.samples)
+        self.exact = rate % 10 == 0
+        self.count = _block_count(n, rate)
+        self.meter = Weighted(clip.samples, rate) if clip.duration >= 0.5 else None
+
+    def loudness(self, gain: float) -> float:
+        """Loudness of the clip times ``gain``."""
+        if self.meter is None:
+            return float("-inf")
+        rate, n = self.clip.sample_rate, len(self.clip.samples)
+        if self.exact:
+            energies = _blocks_from_hops(self.meter.hops * gain * gain, self.count)
+            return _gated(energies / (0.4 * rate))
+        weighted = self.meter.weighted.astype(np.float64)
+        energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
+        j = np.arange(self.count)
+        lower = np.minimum((0.4 * (j * 0.25) * rate).astype(np.int64), n)
+        upper = np.minimum((0.4 * (j * 0.25 + 1) * rate).astype(np.int64), n)
+        return _gated(gain * gain * (energy[upper] - energy[lower]) / (0.4 * rate))
+
+    def loudness_after(self, out: Clip, gain: float, spans: list[tuple[int, int]]) -> float:
+        """Loudness of ``out``: the clip times ``gain`` except within ``spans``."""
+        if self.meter is None or not self.exact:
+            return integrated_loudness(out)
+        hops = self.meter.hops_after(out.samples, gain, spans)
+        return _gated(_blocks_from_hops(hops, self.count) / (0.4 * out.sample_rate))
 
 
 # True peak: 4x oversampling with scipy's default polyphase filter (``fir``), computed
@@ -256,8 +283,8 @@ class _Meter:
 # question are skipped, and the answer is still exact.
 _OVERSAMPLE = 4
 _BLOCK = 512
-_GROUP = 32
-"""Blocks whose envelope is computed together (16384 samples)."""
+_GROUP = 31
+"""Blocks whose envelope is computed together (15872 samples: one 16384-point FFT)."""
 
 
 @cache
@@ -316,10 +343,17 @@ class _Peaks:
             # Whole groups of blocks at a time, on a grid fixed to the clip's start: the
             # float rounding of a sample's envelope must not depend on what was asked
             # before (an unedited chunk's samples must come out the same, to the bit).
+            # Each group is its own run: runs of adjacent groups merged would round
+            # differently depending on which of them were asked for together.
             groups = np.unique(todo // _GROUP)
             todo = (groups[:, None] * _GROUP + np.arange(_GROUP)).ravel()
             todo = todo[todo < len(self.bounds)]
-            runs = _runs(todo, len(self.samples))
+            n = len(self.samples)
+            runs = [
+                (int(g) * _GROUP * _BLOCK, min(n, (int(g) + 1) * _GROUP * _BLOCK))
+                for g in groups
+                if int(g) * _GROUP * _BLOCK < n
+            ]
             values = oversampled_peaks(self.samples, runs)
             at = 0
             for start, end in runs:
@@ -434,6 +468,60 @@ def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: floa
 def quantize_db(db: float, step: float) -> float:
     """``db`` rounded to a multiple of ``step`` (no rounding when ``step`` is 0)."""
     return round(db / step) * step if step > 0 else db
+
+
+def hop_energies(samples: Samples, rate: int) -> npt.NDArray[np.float64]:
+    """Sums of squared K-weighted samples per 100 ms (``rate // 10`` samples) from the start."""
+    return _hop_sums(_k_weighted(samples, rate), rate // 10)
+
+
+def gated_loudness(hops: npt.NDArray[np.float64], rate: int, length: int) -> float:
+    """Integrated loudness (LUFS) of ``length`` samples whose ``hop_energies`` are ``hops``."""
+    hop = rate // 10
+    if length < 5 * hop:
+        return float("-inf")
+    count = _block_count(length, rate)
+    return _gated(_blocks_from_hops(hops, count) / (4 * hop))
+
+
+class PeakEnvelope(_Peaks):
+    """A clip's true-peak envelope, kept between ``limit_piece`` calls at different gains."""
+
+
+def limit_piece(
+    clip: Clip,
+    gain_db: float,
+    limit_db: float,
+    peaks: PeakEnvelope | None = None,
+) -> tuple[Clip, list[tuple[int, int]]]:
+    """``clip`` at ``gain_db`` with its true peak held under ``limit_db`` (look-ahead
+    limiter); also the ``(start, end)`` spans where it is not simply the clip times the
+    gain. See ``check_peaks`` for the ceiling itself.
+
+    The result depends on nothing but the clip's samples and these levels (``peaks``,
+    the clip's envelope from an earlier call, only saves computing it again)."""
+    if len(clip.samples) == 0:
+        return clip, []
+    if peaks is None:
+        peaks = PeakEnvelope(clip.samples)
+    return _limited(clip, 10 ** (gain_db / 20), 10 ** (limit_db / 20), peaks)
+
+
+def check_peaks(
+    out: Clip, spans: Sequence[tuple[int, int]], limit_db: float, ceiling_db: float
+) -> Clip:
+    """``out`` of ``limit_piece``, limited again if the limiter's own gain slope lifted an
+    oversampled peak over ``ceiling_db`` where it acted (elsewhere nothing changed)."""
+    if not spans:
+        return out
+    count = -(-len(out.samples) // _BLOCK)
+    blocks = np.unique(
+        np.concatenate([np.arange(max(0, lo // _BLOCK - 1), hi // _BLOCK + 2) for lo, hi in spans])
+    )
+    over = _true_peak_of_blocks(out.samples, blocks[blocks < count])
+    if 20 * np.log10(max(over, 1e-12)) > ceiling_db:
+        return limit(out, limit_db)
+    return out
 
 
 def normalize_loudness(

@@ -33,6 +33,15 @@ HALF_TAPS = 10
 _ROWS = 1 << 16
 """Samples per matrix product (bounds the memory of the sliding windows)."""
 _FFT = 1 << 15
+"""The largest FFT used (overlap-add blocks); short inputs use the smallest that fits."""
+
+
+def _fft_size(n: int, taps: int) -> int:
+    """The FFT size for ``n`` input samples and a filter of ``taps`` taps."""
+    size = 256
+    while size < n + taps and size < _FFT:
+        size *= 2
+    return max(size, 2 * taps)
 
 
 @cache
@@ -62,9 +71,9 @@ def _phases(up: int) -> Samples:
 
 
 @cache
-def _phase_spectra(up: int) -> tuple[tuple[int, float], tuple[Spectrum, ...]]:
+def _phase_spectra(up: int, size: int) -> tuple[tuple[int, float], tuple[Spectrum, ...]]:
     """For ``_polyphase``: the phase that is a scaled copy of the input (index, scale), and
-    the spectra (FFT size ``_FFT``) of the other phases' taps, as convolution kernels."""
+    the spectra (FFT size ``size``) of the other phases' taps, as convolution kernels."""
     matrix = _phases(up)
     copy = (-1, 0.0)
     spectra = []
@@ -74,7 +83,7 @@ def _phase_spectra(up: int) -> tuple[tuple[int, float], tuple[Spectrum, ...]]:
         if len(nonzero) == 1 and int(nonzero[0]) == HALF_TAPS:
             copy = (p, float(taps[HALF_TAPS]))
         else:
-            spectra.append(np.fft.rfft(taps[::-1], _FFT))
+            spectra.append(np.fft.rfft(taps[::-1], size))
     return copy, tuple(spectra)
 
 
@@ -85,18 +94,19 @@ def _polyphase(samples: Samples, up: int) -> Samples:
     FFT overlap-add for all phases at once (the one on the input samples is a copy).
     """
     n = len(samples)
-    (copy, scale), spectra = _phase_spectra(up)
+    width = 2 * HALF_TAPS
+    size = _fft_size(n, width + 1)
+    (copy, scale), spectra = _phase_spectra(up, size)
     out = np.empty((n, up), dtype=np.float32)
     if copy >= 0:
         np.multiply(samples, np.float32(scale), out=out[:, copy])
     others = [p for p in range(up) if p != copy]
-    width = 2 * HALF_TAPS
-    step = _FFT - width
-    full = np.zeros((len(others), n + _FFT), dtype=np.float32)
+    step = size - width
+    full = np.zeros((len(others), n + size), dtype=np.float32)
     for at in range(0, n, step):
-        spectrum = np.fft.rfft(samples[at : at + step], _FFT)
+        spectrum = np.fft.rfft(samples[at : at + step], size)
         for row, kernel in enumerate(spectra):
-            full[row, at : at + _FFT] += np.fft.irfft(spectrum * kernel, _FFT)
+            full[row, at : at + size] += np.fft.irfft(spectrum * kernel, size)
     for row, p in enumerate(others):
         out[:, p] = full[row, HALF_TAPS : HALF_TAPS + n]
     return out
@@ -139,24 +149,26 @@ def _biquad_response(
 
 
 @cache
-def _k_response(sections: tuple[tuple[float, ...], ...], length: int) -> Spectrum:
-    """The spectrum (FFT size ``_FFT``) of the cascade's impulse response, ``length`` long."""
+def _k_response(sections: tuple[tuple[float, ...], ...], length: int, size: int) -> Spectrum:
+    """The spectrum (FFT size ``size``) of the cascade's impulse response, ``length`` long."""
     response = np.zeros(length, dtype=np.float64)
     response[0] = 1.0
     for row in sections:
         response = _biquad_response(row[:3], row[3:], response)
-    return np.fft.rfft(response.astype(np.float32), _FFT)
+    return np.fft.rfft(response.astype(np.float32), size)
 
 
 def k_weighted(samples: Samples, sections: npt.NDArray[np.float64], rate: int) -> Samples:
     """``samples`` through the cascade of second-order ``sections`` (scipy's ``sos``
     layout), by FFT overlap-add of its impulse response over 100 ms."""
     length = min(_FFT // 2, max(64, rate // 10))
-    spectrum = _k_response(tuple(tuple(float(v) for v in row) for row in sections), length)
     n = len(samples)
-    step = _FFT - length + 1
-    out = np.zeros(n + _FFT, dtype=np.float32)
+    size = _fft_size(n, length)
+    rows = tuple(tuple(float(v) for v in row) for row in sections)
+    spectrum = _k_response(rows, length, size)
+    step = size - length + 1
+    out = np.zeros(n + size, dtype=np.float32)
     for at in range(0, n, step):
-        block = np.fft.irfft(np.fft.rfft(samples[at : at + step], _FFT) * spectrum, _FFT)
-        out[at : at + _FFT] += block
+        block = np.fft.irfft(np.fft.rfft(samples[at : at + step], size) * spectrum, size)
+        out[at : at + size] += block
     return out[:n]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narrator import __version__
-from narrator.catalog import Catalog, Entry, guid_for
+from narrator.catalog import CATALOG_NAME, Catalog, Entry, guid_for
 from narrator.checkpoints import checkpoint
 from narrator.cluster import ClusterError
 from narrator.config import Config
@@ -36,7 +36,7 @@ from narrator.synthesize import voice_identity
 from narrator.voicing import Progress, Request, SynthesisFailed, Synthesizer
 
 if TYPE_CHECKING:
-    from narrator.codec import ChunkStore
+    from narrator.cache import ClipCache
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def write_episode(
     cover: Cover,
     catalog: Catalog,
     key: str,
-    store: ChunkStore | None = None,
+    store: ClipCache | None = None,
 ) -> Entry:
     """Assemble, encode, tag and write one episode with its transcripts and chapters.
 
@@ -182,7 +182,7 @@ def write_episode(
     voiced = [VoicedUtterance(u, tuple(next(remaining) for _ in u.sentences)) for u in utterances]
     previous = catalog.entries.get(article.slug)
     assembled = assemble(
-        voiced, config.pauses, config.audio, previous.gain_db if previous else None
+        voiced, config.pauses, config.audio, previous.gain_db if previous else None, store
     )
     mp3 = assembled.encode(config.audio.bitrate, store)
     duration = assembled.duration
@@ -278,10 +278,25 @@ def build(
 
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
     sources = collect_articles(paths)  # a missing path fails before the output is touched
-    with lock_output(out_dir, wait=wait):
-        report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
+    try:
+        with lock_output(out_dir, wait=wait):
+            if force or _edited_since_last_build(sources, out_dir):
+                synthesizer.warm([config.narration, config.quote])
+            report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
+    finally:
+        synthesizer.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _edited_since_last_build(sources: Sequence[Path], out_dir: Path) -> bool:
+    """Whether an article file changed after the catalog was last written (a hint only:
+    it decides whether synthesis workers start before planning shows they are needed)."""
+    try:
+        built = (out_dir / CATALOG_NAME).stat().st_mtime
+        return any(source.stat().st_mtime >= built for source in sources)
+    except OSError:
+        return True
 
 
 def _build_locked(

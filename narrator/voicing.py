@@ -23,7 +23,7 @@ from narrator.models import Clip, Voice
 if TYPE_CHECKING:
     from narrator.cache import ClipCache
     from narrator.cluster import VoicePool
-    from narrator.workers import Voiced
+    from narrator.workers import Voiced, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,28 @@ class Synthesizer:
         self.cache = cache
         self.jobs = jobs
         self.threads = threads
+        self._warm: WorkerPool | None = None
+
+    def warm(self, voices: Sequence[Voice]) -> None:
+        """Start the worker processes and load ``voices`` in them now, while the build
+        is still reading and planning its articles (about 0.35 s of voice loading off
+        the critical path). Without a cluster, and only if workers would be used."""
+        from narrator.workers import WorkerPool, choose_split
+
+        if self.scheduler or self._warm is not None:
+            return
+        split = choose_split(self.jobs, self.threads, os.cpu_count() or 1)
+        if split.processes < 2:
+            return
+        log.debug("starting %d synthesis workers ahead of planning", split.processes)
+        self._warm = WorkerPool(split, voices)
+        self._warm.start()
+
+    def close(self) -> None:
+        """Stop warmed workers that were never used (a build with nothing to voice)."""
+        if self._warm is not None:
+            self._warm.terminate()
+            self._warm = None
 
     def render(self, text: str, voice: Voice) -> Clip:
         """One sentence in this process, by ``voice``'s backend or else by the fallback."""
@@ -261,7 +283,11 @@ class Synthesizer:
         )
 
         split = choose_split(self.jobs, self.threads, len(work))
-        if not work or (split.processes == 1 and not self.scheduler):
+        warm, self._warm = self._warm, None
+        if warm is not None and (not work or self.scheduler):
+            warm.terminate()
+            warm = None
+        if not work or (split.processes == 1 and not self.scheduler and warm is None):
             if self.threads is not None:
                 os.environ.setdefault(THREADS_ENV, str(split.threads))
             warm_imports(AUDIO_MODULES)
@@ -277,6 +303,11 @@ class Synthesizer:
 
             log.debug("voicing %d sentences on the Dask cluster %s", len(work), self.scheduler)
             pool = DaskPool(self.scheduler, voices, threads=self.threads)
+        elif warm is not None:  # started while the articles were planned; voices loaded
+            log.debug(
+                "voicing %d sentences in the %d warm workers", len(work), warm.split.processes
+            )
+            pool = warm
         else:
             log.debug(
                 "voicing %d sentences in %d processes x %d threads",

@@ -143,6 +143,10 @@ def _init_worker(parent: int, threads: int, voices: tuple[Voice, ...]) -> None:
     prepare(voices)
 
 
+def _ready() -> None:
+    """A task that makes a worker start (and load its voices) before there is work."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """fork where it is safe (fast: imports are inherited), else spawn.
 
@@ -165,6 +169,20 @@ class WorkerPool:
             initializer=_init_worker,
             initargs=(os.getpid(), split.threads, tuple(dict.fromkeys(voices))),
         )
+
+    def start(self) -> None:
+        """Start every worker now (each loads the voices in its initializer)."""
+        for _ in range(self.split.processes):
+            self._pool.submit(_ready)
+
+    def terminate(self) -> None:
+        """Stop the workers at once, whatever they are doing (nothing is left to do)."""
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
     def voice(
         self, requests: Sequence[tuple[int, str, Voice]], fallback: str | None

@@ -57,13 +57,41 @@ def model_path_for(voice: Voice) -> Path:
     return path
 
 
+HASHES_NAME = "hashes.json"
+"""Content hashes of model files by path, size and modification time (in the models folder)."""
+
+
 @cache
 def _file_hash(path: Path) -> str:
+    """The model file's content hash; remembered on disk by its size and modification
+    time, like make does, since hashing 60 MB takes 40 ms of every build."""
+    import json
+
+    from narrator.backends.piper_model import default_model_dir
+    from narrator.fsutil import atomic_write
+
+    stat = path.stat()
+    stamp = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    memo_path = default_model_dir() / HASHES_NAME
+    try:
+        memo: dict[str, str] = json.loads(memo_path.read_text(encoding="utf-8"))
+        if isinstance(memo.get(stamp), str):
+            return memo[stamp]
+    except (OSError, ValueError, AttributeError):
+        memo = {}
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:16]
+    value = digest.hexdigest()[:16]
+    if not isinstance(memo, dict):
+        memo = {}
+    memo[stamp] = value
+    try:
+        atomic_write(memo_path, json.dumps(memo, indent=1, sort_keys=True).encode())
+    except OSError as exc:  # only costs the next build the hashing again
+        log.debug("cannot remember the hash of %s: %s", path, exc)
+    return value
 
 
 def _package_version(name: str) -> str:
