@@ -16,6 +16,7 @@ from narrator.codec import (
     ENCODER_GAIN_DB,
     JOIN_SILENCE,
     MIN_CUT_PAUSE,
+    STREAM_DELAY,
     ChunkStore,
     chunked,
     encode_chunks,
@@ -204,7 +205,10 @@ def assemble(
     )
     gain_db = leveler.choose_gain(prefer_gain_db)
     chunks = tuple(Chunk(b, n, g) for b, n, g in zip(bodies, lengths, gaps, strict=True))
-    starts = np.cumsum([0] + [n + g for n, g in zip(lengths, gaps, strict=True)])
+    # Chunk k's stream starts at the sum of the streams before it; a decoder plays the
+    # encoder's delay first (at MPEG-1 rates, where it is known), so cues come that much later.
+    delay = STREAM_DELAY if cuttable else 0
+    starts = np.cumsum([delay] + [n + g for n, g in zip(lengths, gaps, strict=True)])
     cues: list[Cue] = []
     for index, begin, end, text, segment in placed:
         first = float(starts[index]) / out_rate + begin / rate

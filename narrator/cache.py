@@ -124,9 +124,9 @@ class CacheInfo:
     bytes: int
     """Their total size on disk."""
     chunks: int = 0
-    """Number of files about episode chunks (encoded MP3 chunks, loudness measurements)."""
+    """Number of encoded MP3 chunks of episodes."""
     chunk_bytes: int = 0
-    """Their total size on disk."""
+    """Their total size on disk, with the chunks' loudness measurements."""
 
 
 STALE_TEMP_S = 3600.0
@@ -226,8 +226,8 @@ class ClipCache:
     def info(self) -> CacheInfo:
         clips = [p.stat().st_size for p in self.clips.glob("*/*.wav")]
         chunks = [p.stat().st_size for p in self.chunks.glob("*/*.mp3")]
-        chunks += [p.stat().st_size for p in self.hops.glob("*/*.f64")]
-        return CacheInfo(self.root, len(clips), sum(clips), len(chunks), sum(chunks))
+        levels = [p.stat().st_size for p in self.hops.glob("*/*.f64")]
+        return CacheInfo(self.root, len(clips), sum(clips), len(chunks), sum(chunks) + sum(levels))
 
     def clear(self) -> CacheInfo:
         """Remove every cached clip and encoded chunk; returns what was removed."""

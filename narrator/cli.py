@@ -275,7 +275,8 @@ def cache() -> None:
 @cache.command("info")
 @_cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
-    """Show where the clip cache and the prepared voice models are, and how much each holds.
+    """Show where the cache (voiced clips, encoded episode chunks) and the prepared voice
+    models are, and how much each holds.
 
     Prepared voice models are Piper voices rewritten for faster synthesis (folder:
     NARRATOR_MODEL_DIR, default models/ in the user cache folder).
@@ -283,7 +284,10 @@ def cache_info(cache_dir: Path | None) -> None:
     from narrator.backends.piper_model import models_info
 
     info = _clip_cache(cache_dir).info()
-    click.echo(f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB")
+    click.echo(
+        f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB; "
+        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB"
+    )
     models = models_info()
     click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
 
@@ -291,14 +295,17 @@ def cache_info(cache_dir: Path | None) -> None:
 @cache.command("clear")
 @_cache_dir_option
 def cache_clear(cache_dir: Path | None) -> None:
-    """Remove every cached clip (episodes already built are kept).
+    """Remove every cached clip and encoded episode chunk (episodes already built are kept).
 
     Prepared voice models are kept too (see `narrator cache info`): each is made once per voice
     and reused; delete their folder by hand to remove them, or set NARRATOR_PREPARE_MODEL=0 to
     load voices as they are.
     """
     info = _clip_cache(cache_dir).clear()
-    click.echo(f"removed {info.entries} clips ({info.bytes / 1e6:.1f} MB) from {info.path}")
+    click.echo(
+        f"removed {info.entries} clips ({info.bytes / 1e6:.1f} MB) and {info.chunks} episode "
+        f"chunks ({info.chunk_bytes / 1e6:.1f} MB) from {info.path}"
+    )
 
 
 @cli.command()

@@ -92,3 +92,116 @@ def test_an_edit_far_away_leaves_the_quantized_gain_and_the_samples_alone() -> N
     a = dsp.normalize_loudness(clip, -19.0, -1.0, step_db=0.1)
     b = dsp.normalize_loudness(Clip(edited, 22050), -19.0, -1.0, step_db=0.1)
     assert np.array_equal(a.samples[: 22050 * 50], b.samples[: 22050 * 50])
+
+
+@pytest.mark.parametrize("offset", [0.15, -0.15, 0.19])
+def test_a_preferred_gain_within_tolerance_is_kept(offset: float) -> None:
+    clip = _speechlike(22050, 20)
+    _, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    preferred = chosen + offset  # not a multiple of the step: kept as it is, not re-quantized
+    out, gain = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred)
+    assert gain == preferred
+    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.2 + 1e-3)
+    assert dsp.true_peak_db(out) <= -1.0
+    # The preferred gain is the one applied (outside the limited stretches).
+    quiet = (np.abs(clip.samples) > 1e-3) & (np.abs(out.samples) < 0.1)
+    ratio = np.median(out.samples[quiet] / clip.samples[quiet])
+    assert 20 * np.log10(ratio) == pytest.approx(preferred, abs=1e-4)
+
+
+def _level_at(clip: Clip, gain_db: float) -> float:
+    """Loudness of ``clip`` normalized with ``gain_db`` forced (then limited)."""
+    out, used = dsp.normalize_pieces(
+        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=gain_db, tolerance=100.0
+    )
+    assert used == gain_db
+    return dsp.integrated_loudness(out)
+
+
+@pytest.mark.parametrize("offset", [0.6, -0.3, 1.0, -2.0])
+def test_a_preferred_gain_off_target_is_not_kept(offset: float) -> None:
+    clip = _speechlike(22050, 20)
+    first, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    preferred = chosen + offset
+    assert abs(_level_at(clip, preferred) + 16.0) > 0.2  # the limiter takes back some of a rise
+    out, gain = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred)
+    assert gain != preferred
+    assert gain == pytest.approx(chosen, abs=1e-9)
+    assert np.array_equal(out.samples, first.samples)
+    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.1 / 2 + 0.01)
+    assert dsp.true_peak_db(out) <= -1.0
+
+
+@pytest.mark.parametrize("offset", [0.25, -0.15])
+def test_tolerance_decides_whether_the_preferred_gain_is_kept(offset: float) -> None:
+    clip = _speechlike(22050, 20)
+    _, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    preferred = chosen + offset
+    miss = abs(_level_at(clip, preferred) + 16.0)
+    assert miss > 0.03
+    _, loose = dsp.normalize_pieces(
+        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred, tolerance=miss + 0.01
+    )
+    _, strict = dsp.normalize_pieces(
+        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred, tolerance=miss - 0.01
+    )
+    assert loose == preferred
+    assert strict != preferred
+    assert strict == pytest.approx(chosen, abs=1e-9)
+
+
+def test_keeping_the_gain_a_build_chose_gives_the_same_samples() -> None:
+    """What a rebuild relies on: the previous build's gain, kept, gives that build's samples
+    to the bit (however many gains the first build tried on the way)."""
+    clip = Clip((_speechlike(22050, 30, seed=8).samples * 2.0).astype(np.float32), 22050)
+    first, chosen = dsp.normalize_pieces(clip, -14.0, -1.0, step_db=0.1)
+    again, kept = dsp.normalize_pieces(clip, -14.0, -1.0, step_db=0.1, prefer_gain_db=chosen)
+    assert kept == chosen
+    assert np.array_equal(first.samples, again.samples)
+
+
+def _laid_out(parts: list[np.ndarray], gaps: list[int]) -> tuple[Clip, list[tuple[int, int]]]:
+    """``parts`` each followed by ``gaps`` samples of silence, and where each part lies."""
+    samples, pieces, at = [], [], 0
+    for part, gap in zip(parts, gaps, strict=True):
+        pieces.append((at, at + len(part)))
+        samples += [part, np.zeros(gap, np.float32)]
+        at += len(part) + gap
+    return Clip(np.concatenate(samples).astype(np.float32), 22050), pieces
+
+
+def test_a_piece_comes_out_the_same_wherever_it_lies() -> None:
+    loud = (_speechlike(22050, 6, seed=11).samples * 2.5).astype(np.float32)
+    others = [_speechlike(22050, s, seed=12 + i).samples for i, s in enumerate([4.3, 3.1, 7.7])]
+    first, first_pieces = _laid_out([others[0], loud, others[1]], [3001, 2777, 100])
+    second, second_pieces = _laid_out([others[2] * 0.8, others[1], loud], [1234, 4321, 50])
+    # At different offsets, also within a true-peak block (512) and an FFT block.
+    a, b = first_pieces[1], second_pieces[2]
+    assert a[0] % 512 != b[0] % 512 and a[0] != b[0]
+    gain = 3.0
+    outputs = []
+    for clip, pieces, index in ((first, first_pieces, 1), (second, second_pieces, 2)):
+        out, used = dsp.normalize_pieces(
+            clip, -16.0, -1.0, step_db=0.1, pieces=pieces, prefer_gain_db=gain, tolerance=10.0
+        )
+        assert used == gain
+        start, end = pieces[index]
+        outputs.append(out.samples[start:end])
+    plain = loud * np.float32(10 ** (gain / 20))
+    assert not np.array_equal(outputs[0], plain)  # the limiter acted on the piece
+    assert dsp.true_peak_db(Clip(outputs[0], 22050)) <= -1.0
+    assert np.array_equal(outputs[0], outputs[1])
+
+
+def test_a_limited_piece_does_not_depend_on_the_gains_tried_before() -> None:
+    """The true-peak envelope is kept between attempts at different gains (each asks for
+    more blocks as the gain rises); the result at a gain must be the same to the bit as
+    with an envelope computed afresh at that gain."""
+    clip = Clip((_speechlike(22050, 30, seed=8).samples * 2.0).astype(np.float32), 22050)
+    ceiling = 10 ** (-1.3 / 20)
+    shared = dsp._Peaks(clip.samples)
+    for gain in (1.0, 1.4, 2.0, 2.9):
+        out, spans = dsp._limited(clip, gain, ceiling, shared)
+        fresh, fresh_spans = dsp._limited(clip, gain, ceiling, dsp._Peaks(clip.samples))
+        assert spans and spans == fresh_spans
+        assert np.array_equal(out.samples, fresh.samples), gain

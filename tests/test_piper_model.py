@@ -26,6 +26,7 @@ from narrator.backends.piper_model import (
     MODEL_DIR_ENV,
     PREPARE_ENV,
     conv1d_to_conv2d,
+    optimized_model,
     prepared_model,
 )
 from narrator.cli import cli
@@ -163,7 +164,8 @@ def test_processes_starting_together_convert_once(original: Path, tmp_path: Path
     assert Path(prepared).parent == folder
     logs = "".join(err for _, err in results)
     assert logs.count("preparing Piper voice") == 1, logs
-    assert sorted(p.name for p in folder.iterdir()) == [".lock", Path(prepared).name]
+    made = sorted(p.name for p in folder.iterdir() if p.name != "hashes.json")
+    assert made == [".lock", Path(prepared).name]
 
 
 @pytest.mark.parametrize("value", ["0", "false", "OFF"])
@@ -216,7 +218,7 @@ def test_conversion_failure_returns_the_original_with_one_warning(
     assert str(bogus) in warnings[0]
     assert "DecodeError" in warnings[0] or "Error" in warnings[0]
     # Nothing half-written is left behind.
-    assert [p.name for p in private_dir.iterdir()] == [".lock"]
+    assert sorted(p.name for p in private_dir.iterdir()) == [".lock", "hashes.json"]
 
 
 def _edge_case_model(opset: int) -> tuple[onnx.ModelProto, dict[str, np.ndarray], int]:
@@ -344,3 +346,112 @@ def test_cache_info_shows_prepared_models_and_clear_keeps_them(tmp_path: Path) -
     assert len(list(models.glob("*.onnx"))) == 2
     help_text = runner.invoke(cli, ["cache", "clear", "--help"]).output
     assert "prepared voice models are kept" in help_text.lower()
+
+
+# The ORT-optimized copy: onnxruntime's own optimization of the prepared model, saved
+# the first time on this machine (``*-ort-<machine key>.onnx``) and loaded from then on.
+
+
+def _onnx_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.onnx")) if folder.is_dir() else []
+
+
+def _optimized_path(original: Path) -> Path:
+    import onnxruntime
+
+    optimized = optimized_model(prepared_model(original), onnxruntime.__version__)
+    assert optimized is not None
+    return optimized
+
+
+def test_first_load_writes_the_prepared_and_the_optimized_model(
+    original: Path, private_dir: Path, one_thread: None
+) -> None:
+    assert _onnx_files(private_dir) == []
+    voice = _load_voice(original)
+    assert _is_prepared(voice)
+    prepared, optimized = prepared_model(original), _optimized_path(original)
+    assert prepared.name.endswith("-conv2d-v1.onnx")
+    assert optimized.name.startswith(prepared.stem + "-ort-")
+    assert _onnx_files(private_dir) == sorted([prepared.name, optimized.name])
+    assert not list(private_dir.glob(".*.tmp"))  # the save went to its final name
+    # What onnxruntime saved is a whole model it can run as it is.
+    assert optimized.stat().st_size > 0.9 * prepared.stat().st_size
+    again = _load_voice(original)
+    assert _is_prepared(again)
+    assert len(_speak(again)) > 22050
+
+
+def test_a_fresh_process_loads_the_optimized_model(
+    original: Path, private_dir: Path, one_thread: None
+) -> None:
+    _load_voice(original)
+    optimized = _optimized_path(original)
+    before = optimized.stat()
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)\n"
+        "from narrator.backends.piper import _load_voice, default_model_path\n"
+        "voice = _load_voice(default_model_path())\n"
+        "print(voice.session.get_modelmeta().custom_metadata_map['narrator.prepared'])\n"
+    )
+    env = {**os.environ, MODEL_DIR_ENV: str(private_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("conv2d-v1")
+    loaded = [line for line in done.stderr.splitlines() if "loaded Piper voice" in line]
+    assert len(loaded) == 1, done.stderr
+    assert loaded[0].split(" from ")[1].startswith(f"{optimized} "), loaded[0]
+    assert "preparing" not in done.stderr and "WARNING" not in done.stderr
+    after = optimized.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_the_optimized_model_stands_in_for_the_prepared_one(
+    original: Path, private_dir: Path, one_thread: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once the optimized copy exists, the prepared file is not read again: a damaged one
+    goes unnoticed, and the voice still loads and speaks."""
+    _load_voice(original)
+    prepared = prepared_model(original)
+    prepared.write_bytes(prepared.read_bytes()[:1000])
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        voice = _load_voice(original)
+    assert not caplog.records
+    assert _is_prepared(voice)
+    assert len(_speak(voice)) > 22050
+
+
+def test_a_damaged_optimized_model_is_deleted_and_made_again(
+    original: Path, private_dir: Path, one_thread: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    _load_voice(original)
+    optimized = _optimized_path(original)
+    good_size = optimized.stat().st_size
+    damaged = optimized.read_bytes()[: good_size // 3]
+    optimized.write_bytes(damaged)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        voice = _load_voice(original)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "damaged" in warnings[0] and str(optimized) in warnings[0]
+    assert _is_prepared(voice)  # the prepared model was used instead
+    assert len(_speak(voice)) > 22050
+    # The damaged file went; this load saved a whole new one in its place.
+    assert optimized.is_file() and optimized.stat().st_size > len(damaged)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        assert _is_prepared(_load_voice(original))
+    assert not caplog.records
+
+
+def test_switched_off_the_voice_loads_without_writing_a_model(
+    original: Path, private_dir: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PREPARE_ENV, "0")
+    voice = _load_voice(original)
+    assert not _is_prepared(voice)
+    assert len(_speak(voice)) > 22050
+    assert _onnx_files(private_dir) == []

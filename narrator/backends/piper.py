@@ -198,7 +198,7 @@ def _load_voice(path: Path) -> PiperVoice:
                 session = open_session(optimized, optimized=True)
                 model = optimized
             except Exception as exc:  # onnxruntime's own errors derive from Exception only
-                discard_prepared(optimized, path, exc)
+                discard_prepared(optimized, path, exc, "the prepared model (optimizing it again)")
         if session is None:
             try:
                 if optimized is None:

@@ -132,7 +132,9 @@ def prepared_model(path: Path) -> Path:
         return path
 
 
-def discard_prepared(prepared: Path, original: Path, reason: object) -> None:
+def discard_prepared(
+    prepared: Path, original: Path, reason: object, instead: str = "the original"
+) -> None:
     """Delete a prepared model onnxruntime could not load; the next load prepares it again.
 
     Does nothing if ``prepared`` is the original model itself.
@@ -140,10 +142,11 @@ def discard_prepared(prepared: Path, original: Path, reason: object) -> None:
     if prepared == original or prepared.resolve() == original.resolve():
         return
     log.warning(
-        "prepared copy %s of Piper voice %s is damaged (%s); deleted it, using the original",
+        "prepared copy %s of Piper voice %s is damaged (%s); deleted it, using %s",
         prepared,
         original,
         _reason(reason),
+        instead,
     )
     try:
         prepared.unlink(missing_ok=True)
@@ -211,8 +214,8 @@ def models_info(folder: Path | None = None) -> ModelsInfo:
     if folder.is_dir():
         for path in folder.glob(f"*-{TRANSFORM}-v*.onnx"):
             with contextlib.suppress(OSError):
-                size += path.stat().st_size
-                count += 1
+                size += path.stat().st_size  # with onnxruntime's optimized copies ("-ort-")
+                count += "-ort-" not in path.name
     return ModelsInfo(folder, count, size)
 
 
