@@ -281,7 +281,7 @@ def build(
     try:
         with lock_output(out_dir, wait=wait):
             if force or _edited_since_last_build(sources, out_dir):
-                synthesizer.warm([config.narration, config.quote])
+                synthesizer.warm([config.narration, config.quote], few=_all_built(sources, out_dir))
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
@@ -297,6 +297,12 @@ def _edited_since_last_build(sources: Sequence[Path], out_dir: Path) -> bool:
         return any(source.stat().st_mtime >= built for source in sources)
     except OSError:
         return True
+
+
+def _all_built(sources: Sequence[Path], out_dir: Path) -> bool:
+    """Whether every article was built before (so a rebuild probably voices few sentences)."""
+    built = {entry.source for entry in Catalog.load(out_dir).entries.values()}
+    return bool(built) and all(str(source) in built for source in sources)
 
 
 def _build_locked(

@@ -27,7 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
-from narrator.backends.piper import THREADS_ENV
+from narrator.backends.piper import SPIN_ENV, THREADS_ENV
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 
@@ -131,14 +131,16 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _init_worker(parent: int, threads: int, voices: tuple[Voice, ...]) -> None:
+def _init_worker(parent: int, split: Split, voices: tuple[Voice, ...]) -> None:
     import signal
 
     import narrator.backends as backends
 
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    os.environ[THREADS_ENV] = str(threads)
+    os.environ[THREADS_ENV] = str(split.threads)
+    if split.processes > 1 and split.threads > 1:
+        os.environ[SPIN_ENV] = "0"
     backends._instances.clear()  # never reuse a runtime session inherited from the parent
     prepare(voices)
 
@@ -167,7 +169,7 @@ class WorkerPool:
             max_workers=split.processes,
             mp_context=_context(),
             initializer=_init_worker,
-            initargs=(os.getpid(), split.threads, tuple(dict.fromkeys(voices))),
+            initargs=(os.getpid(), split, tuple(dict.fromkeys(voices))),
         )
 
     def start(self) -> None:
@@ -177,7 +179,7 @@ class WorkerPool:
 
     def terminate(self) -> None:
         """Stop the workers at once, whatever they are doing (nothing is left to do)."""
-        processes = list(getattr(self._pool, "_processes", {}).values())
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
@@ -206,15 +208,16 @@ class WorkerPool:
                     raise NarratorError(
                         "a synthesis worker died", hint="try again with --jobs 1"
                     ) from exc
-                if count == len(futures):  # all voiced: let the workers go now
-                    self._pool.shutdown(wait=False)
+                if count == len(futures):  # all voiced: the workers have nothing left to do
+                    self.terminate()
                 yield voiced
         finally:
             for future in futures:
                 future.cancel()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers: at once (they keep nothing that needs saving)."""
+        self.terminate()
 
     def __enter__(self) -> WorkerPool:
         return self

@@ -266,3 +266,27 @@ def test_guid_and_first_date_survive_a_settings_change(podcast) -> None:  # type
         for e in feedparser.parse((out / "feed.xml").read_bytes()).entries
     }
     assert after == before
+
+
+def test_generated_cover_is_drawn_once_and_again_when_the_title_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from narrator import cover as cover_module
+    from narrator.models import Show
+
+    drawn: list[str] = []
+    real = cover_module._generated
+
+    def counting(title: str) -> bytes:
+        drawn.append(title)
+        return real(title)
+
+    monkeypatch.setattr(cover_module, "_generated", counting)
+    show = Show("Harbour Notes", "A. Writer", "Notes.", "en", "")
+    first = cover_module.ensure_cover(tmp_path, show)
+    again = cover_module.ensure_cover(tmp_path, show)
+    assert drawn == ["Harbour Notes"]  # the second build read the cover it had made
+    assert again.data == first.data == (tmp_path / "cover.jpg").read_bytes()
+    renamed = cover_module.ensure_cover(tmp_path, Show("Lantern Notes", "A. Writer", "", "en", ""))
+    assert drawn == ["Harbour Notes", "Lantern Notes"]
+    assert renamed.data != first.data

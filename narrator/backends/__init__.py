@@ -62,7 +62,9 @@ def registry() -> dict[str, str]:
 
 
 def _load_class(name: str) -> Any:
-    target = registry().get(name)
+    # Built-ins win over entry points of the same name, so they need no scan of the
+    # installed packages' entry points (20 ms of every build).
+    target = BUILTIN.get(name) or registry().get(name)
     if target is None:
         known = ", ".join(sorted(registry()))
         raise NarratorError(f"unknown voice backend '{name}'", hint=f"choose one of: {known}")

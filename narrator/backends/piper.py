@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en_US-joe-medium"
 THREADS_ENV = "NARRATOR_THREADS"
+SPIN_ENV = "NARRATOR_SPIN"
+"""``0``: onnxruntime's threads sleep instead of spinning while they wait (set in
+synthesis workers that share the cores with other workers)."""
 
 
 def default_model_path() -> Path:
@@ -94,7 +97,20 @@ def _file_hash(path: Path) -> str:
     return value
 
 
-def _package_version(name: str) -> str:
+@cache
+def _package_version(name: str, module: str = "") -> str:
+    """The installed version of distribution ``name``: read from its ``.dist-info`` folder
+    beside ``module`` when that is quick to find (importlib.metadata scans every installed
+    package: 30 ms), else from importlib.metadata."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module) if module else None
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        stem = name.replace("-", "_")
+        found = [p.name for p in site.glob(f"{stem}-*.dist-info")]
+        if len(found) == 1:
+            return found[0][len(stem) + 1 : -len(".dist-info")]
     try:
         return version(name)
     except PackageNotFoundError:
@@ -124,7 +140,7 @@ class PiperBackend:
 
     def identity(self, voice: Voice) -> str:
         path = model_path_for(voice)
-        return f"piper-tts={_package_version('piper-tts')};model={_file_hash(path)}"
+        return f"piper-tts={_package_version('piper-tts', 'piper')};model={_file_hash(path)}"
 
     def _voice(self, voice: Voice) -> PiperVoice:
         path = model_path_for(voice)
@@ -178,6 +194,9 @@ def _load_voice(path: Path) -> PiperVoice:
         if threads > 0:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        if threads > 1 and os.environ.get(SPIN_ENV) == "0":
+            # Threads that wait spinning take the CPU other workers' threads need.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if optimized:  # already optimized for this machine: nothing left to do
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         if save is not None:
