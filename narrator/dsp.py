@@ -199,8 +199,17 @@ def integrated_loudness(clip: Clip) -> float:
     per-block loop: 0.3 s); at rates where 100 ms is not a whole number of
     samples, block energies come from one cumulative sum instead.
     """
-    meter = _Meter(clip)
-    return meter.loudness(1.0)
+    rate, n = clip.sample_rate, len(clip.samples)
+    if clip.duration < 0.5:
+        return float("-inf")
+    if rate % 10 == 0:
+        return gated_loudness(hop_energies(clip.samples, rate), rate, n)
+    weighted = _k_weighted(clip.samples, rate).astype(np.float64)
+    energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
+    j = np.arange(_block_count(n, rate))
+    lower = np.minimum((0.4 * (j * 0.25) * rate).astype(np.int64), n)
+    upper = np.minimum((0.4 * (j * 0.25 + 1) * rate).astype(np.int64), n)
+    return _gated((energy[upper] - energy[lower]) / (0.4 * rate))
 
 
 class Weighted:
@@ -240,40 +249,6 @@ class Weighted:
             weighted[lo - a :] += _k_weighted(diff, self.rate)[: b - lo]
             hops[first:last] = _hop_sums_64(weighted, hop)
         return hops
-
-
-class _Meter:
-    """Integrated loudness of a clip, and of that clip gained and then limited in a few
-    places, without filtering the whole of it again (see ``Weighted``)."""
-
-    def __init__(self, clip: Clip) -> None:
-        self.clip = clip
-        rate, n = clip.sample_rate, len(clip.samples)
-        self.exact = rate % 10 == 0
-        self.count = _block_count(n, rate)
-        self.meter = Weighted(clip.samples, rate) if clip.duration >= 0.5 else None
-
-    def loudness(self, gain: float) -> float:
-        """Loudness of the clip times ``gain``."""
-        if self.meter is None:
-            return float("-inf")
-        rate, n = self.clip.sample_rate, len(self.clip.samples)
-        if self.exact:
-            energies = _blocks_from_hops(self.meter.hops * gain * gain, self.count)
-            return _gated(energies / (0.4 * rate))
-        weighted = self.meter.weighted.astype(np.float64)
-        energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
-        j = np.arange(self.count)
-        lower = np.minimum((0.4 * (j * 0.25) * rate).astype(np.int64), n)
-        upper = np.minimum((0.4 * (j * 0.25 + 1) * rate).astype(np.int64), n)
-        return _gated(gain * gain * (energy[upper] - energy[lower]) / (0.4 * rate))
-
-    def loudness_after(self, out: Clip, gain: float, spans: list[tuple[int, int]]) -> float:
-        """Loudness of ``out``: the clip times ``gain`` except within ``spans``."""
-        if self.meter is None or not self.exact:
-            return integrated_loudness(out)
-        hops = self.meter.hops_after(out.samples, gain, spans)
-        return _gated(_blocks_from_hops(hops, self.count) / (0.4 * out.sample_rate))
 
 
 # True peak: 4x oversampling with scipy's default polyphase filter (``fir``), computed
@@ -325,7 +300,7 @@ def _true_peak_of_blocks(samples: Samples, blocks: npt.NDArray[np.intp]) -> floa
     return float(oversampled_peaks(samples, runs).max()) if runs else 0.0
 
 
-class _Peaks:
+class PeakEnvelope:
     """The true-peak envelope of a signal (per sample, at unit gain), computed only
     for the blocks that can reach a level asked about, and each block only once."""
 
@@ -371,7 +346,7 @@ def true_peak_db(clip: Clip) -> float:
     """True peak in dBTP, estimated with 4x oversampling (BS.1770-4 annex 2)."""
     if len(clip.samples) == 0:
         return float("-inf")
-    peaks = _Peaks(clip.samples)
+    peaks = PeakEnvelope(clip.samples)
     peak = float(peaks.block_peaks.max())
     blocks = peaks.reaching(peak)
     if len(blocks):
@@ -383,7 +358,7 @@ def _limited(
     clip: Clip,
     gain: float,
     ceiling: float,
-    peaks: _Peaks,
+    peaks: PeakEnvelope,
     lookahead: float = 0.005,
     release: float = 0.05,
 ) -> tuple[Clip, list[tuple[int, int]]]:
@@ -460,7 +435,7 @@ def limit(clip: Clip, ceiling_db: float, lookahead: float = 0.005, release: floa
     """A look-ahead peak limiter: gain only dips where the true peak would pass ``ceiling_db``."""
     if len(clip.samples) == 0:
         return clip
-    peaks = _Peaks(clip.samples)
+    peaks = PeakEnvelope(clip.samples)
     out, _ = _limited(clip, 1.0, 10 ** (ceiling_db / 20), peaks, lookahead, release)
     return out
 
@@ -482,10 +457,6 @@ def gated_loudness(hops: npt.NDArray[np.float64], rate: int, length: int) -> flo
         return float("-inf")
     count = _block_count(length, rate)
     return _gated(_blocks_from_hops(hops, count) / (4 * hop))
-
-
-class PeakEnvelope(_Peaks):
-    """A clip's true-peak envelope, kept between ``limit_piece`` calls at different gains."""
 
 
 def limit_piece(
@@ -522,100 +493,3 @@ def check_peaks(
     if 20 * np.log10(max(over, 1e-12)) > ceiling_db:
         return limit(out, limit_db)
     return out
-
-
-def normalize_loudness(
-    clip: Clip, target_lufs: float, ceiling_db: float, step_db: float = 0.0
-) -> Clip:
-    """Gain the whole clip to ``target_lufs`` and keep its true peak under ``ceiling_db``
-    (see ``normalize_pieces``)."""
-    return normalize_pieces(clip, target_lufs, ceiling_db, step_db)[0]
-
-
-def normalize_pieces(
-    clip: Clip,
-    target_lufs: float,
-    ceiling_db: float,
-    step_db: float = 0.0,
-    pieces: Sequence[tuple[int, int]] | None = None,
-    prefer_gain_db: float | None = None,
-    tolerance: float = 0.2,
-) -> tuple[Clip, float]:
-    """Gain the whole clip to ``target_lufs`` and keep its true peak under ``ceiling_db``;
-    also the gain used (dB, before limiting).
-
-    The gain is a multiple of ``step_db`` (when given), and the limiter works on
-    each of ``pieces`` (``(start, end)`` ranges; silence in between) on its own:
-    then an edit that moves the loudness by less than a step usually leaves every
-    unedited piece exactly as it was, to the last bit (``codec.encode_chunks``
-    reuses their MP3 frames); the level lands within ``step_db / 2`` of the
-    target. The clip is K-weighted once and each piece's true-peak envelope
-    computed once, for its loud blocks only; after limiting, only the limited
-    stretches are measured again.
-
-    With ``prefer_gain_db`` (the gain of the episode's previous build), that gain
-    is kept as long as it lands within ``tolerance`` LU of the target: the
-    limiter's share of an edit's loudness change would otherwise move the gain
-    a step now and then, and with it every piece.
-    """
-    meter = _Meter(clip)
-    current = meter.loudness(1.0)
-    if not np.isfinite(current):
-        return clip, 0.0
-    margin = 0.3  # the true-peak estimate between oversampled points can still rise a little
-    ceiling = 10 ** ((ceiling_db - margin) / 20)
-    rate = clip.sample_rate
-    ranges = list(pieces) if pieces is not None else [(0, len(clip.samples))]
-    parts = [Clip(clip.samples[a:b], rate) for a, b in ranges]
-    peaks = [_Peaks(part.samples) for part in parts]
-
-    def attempt(gain_db: float) -> tuple[npt.NDArray[np.float32], float, list[Any]]:
-        """The clip at ``gain_db``, limited piece by piece; its loudness; the pieces."""
-        gain = 10 ** (gain_db / 20)
-        out = _scaled(clip, gain).samples.copy()
-        spans: list[tuple[int, int]] = []
-        limited: list[tuple[int, Clip, list[tuple[int, int]]]] = []
-        for (start, _), part, part_peaks in zip(ranges, parts, peaks, strict=True):
-            piece, piece_spans = _limited(part, gain, ceiling, part_peaks)
-            out[start : start + len(piece.samples)] = piece.samples
-            spans += [(start + lo, start + hi) for lo, hi in piece_spans]
-            limited.append((start, piece, piece_spans))
-        level = meter.loudness_after(Clip(out, rate), gain, spans) if spans else current + gain_db
-        return out, level, limited
-
-    kept = False
-    if prefer_gain_db is not None:
-        gain_db = prefer_gain_db
-        out, level, limited = attempt(gain_db)
-        kept = abs(target_lufs - level) <= tolerance
-    if not kept:
-        gain_db = quantize_db(target_lufs - current, step_db)
-        for _ in range(8):  # the limiter takes back a little of each gain increase
-            out, level, limited = attempt(gain_db)
-            correction = target_lufs - level
-            better = quantize_db(gain_db + correction, step_db)
-            if abs(correction) <= max(step_db / 2, 0.01) or better == gain_db:
-                break
-            gain_db = better
-    for start, piece, piece_spans in limited:
-        # Where the gain dipped, its own slope can lift an oversampled peak a little.
-        if not piece_spans:
-            continue
-        count = -(-len(piece.samples) // _BLOCK)
-        blocks = np.unique(
-            np.concatenate(
-                [np.arange(max(0, lo // _BLOCK - 1), hi // _BLOCK + 2) for lo, hi in piece_spans]
-            )
-        )
-        over = _true_peak_of_blocks(piece.samples, blocks[blocks < count])
-        if 20 * np.log10(max(over, 1e-12)) > ceiling_db:
-            again = limit(piece, ceiling_db - margin)
-            out[start : start + len(again.samples)] = again.samples
-    log.debug(
-        "loudness %.2f LUFS, gain %+.2f dB%s (target %.2f)",
-        current,
-        gain_db,
-        " kept" if kept else "",
-        target_lufs,
-    )
-    return Clip(out, rate), gain_db

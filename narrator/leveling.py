@@ -75,15 +75,17 @@ class Leveler:
         target_lufs: float,
         ceiling_db: float,
         store: LevelStore | None = None,
+        step_db: float = GAIN_STEP_DB,
     ) -> None:
-        """``spacing[k]``: samples of silence after chunk ``k`` in the episode."""
+        """``spacing[k]``: samples of silence after chunk ``k`` in the episode; the gain
+        is a multiple of ``step_db`` (0: any gain, within 0.01 LU of the target)."""
         self.bodies = list(bodies)
         self.rate = rate
         self.target = target_lufs
         self.ceiling = ceiling_db
         self.store = store
+        self.step = step_db
         self.hop = rate // 10
-        self.exact = self.hop * 10 == rate
         self.units = [self._unit_key(body) for body in self.bodies]
         # Each chunk starts on a hop: its first hop index, and the timeline's length.
         self.first_hop: list[int] = []
@@ -187,7 +189,7 @@ class Leveler:
         current = self.unit_loudness()
         if not np.isfinite(current):
             return 0.0
-        gain_db = quantize_db(self.target - current, GAIN_STEP_DB)
+        gain_db = quantize_db(self.target - current, self.step)
         # The limiter takes back part of each gain increase: step by the correction
         # divided by the loudness gained per dB (about 0.8 for speech at -19 LUFS at
         # first, then as measured), so that two or three rounds find the gain.
@@ -196,15 +198,24 @@ class Leveler:
         for _ in range(8):
             level = self.loudness(gain_db)
             correction = self.target - level
-            if abs(correction) <= GAIN_STEP_DB / 2:
+            if abs(correction) <= max(self.step / 2, 0.01):
                 break
             if previous is not None and previous[0] != gain_db:
                 measured = (level - previous[1]) / (gain_db - previous[0])
                 slope = min(1.0, max(0.3, measured))
-            better = quantize_db(gain_db + correction / slope, GAIN_STEP_DB)
+            better = quantize_db(gain_db + correction / slope, self.step)
             if better == gain_db:
                 break
             previous = (gain_db, level)
             gain_db = better
         log.debug("loudness %.2f LUFS, gain %+.2f dB -> %.2f LUFS", current, gain_db, level)
         return gain_db
+
+
+def normalize_loudness(
+    clip: Clip, target_lufs: float, ceiling_db: float, step_db: float = 0.0
+) -> Clip:
+    """One clip leveled as an episode of one chunk: brought to ``target_lufs`` with its
+    true peak under ``ceiling_db``."""
+    leveler = Leveler([clip.samples], clip.sample_rate, [0], target_lufs, ceiling_db, None, step_db)
+    return Clip(leveler.limited(0, leveler.choose_gain()), clip.sample_rate)
