@@ -280,8 +280,6 @@ def build(
     sources = collect_articles(paths)  # a missing path fails before the output is touched
     try:
         with lock_output(out_dir, wait=wait):
-            if force or _edited_since_last_build(sources, out_dir):
-                synthesizer.warm([config.narration, config.quote], few=_all_built(sources, out_dir))
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
@@ -299,9 +297,9 @@ def _edited_since_last_build(sources: Sequence[Path], out_dir: Path) -> bool:
         return True
 
 
-def _all_built(sources: Sequence[Path], out_dir: Path) -> bool:
+def _all_built(sources: Sequence[Path], catalog: Catalog) -> bool:
     """Whether every article was built before (so a rebuild probably voices few sentences)."""
-    built = {entry.source for entry in Catalog.load(out_dir).entries.values()}
+    built = {entry.source for entry in catalog.entries.values()}
     return bool(built) and all(str(source) in built for source in sources)
 
 
@@ -320,8 +318,11 @@ def _build_locked(
         synthesizer.fallbacks,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    cover = ensure_cover(out_dir, config.show)
     catalog = Catalog.load(out_dir)
+    if force or _edited_since_last_build(sources, out_dir):
+        # Load the voices in worker processes while the articles are read and planned.
+        synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
+    cover = ensure_cover(out_dir, config.show)
     articles: list[Article] = []
     for source in sources:
         try:

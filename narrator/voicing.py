@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from narrator.backends.piper import THREADS_ENV
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 
@@ -127,6 +126,7 @@ class Synthesizer:
         their threads sleep rather than spin while they wait, which keeps a larger
         batch within about 10 % of one thread per worker.
         """
+        from narrator.backends.piper import THREADS_ENV
         from narrator.workers import Split, WorkerPool, choose_split
 
         if self.scheduler or self._warm is not None:

@@ -42,7 +42,7 @@ def test_key_changes_with_the_model_identity(monkeypatch: pytest.MonkeyPatch) ->
     before = clip_key("Hello there.", VOICE)
     monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "another-model")
     assert clip_key("Hello there.", VOICE) != before
-    monkeypatch.setattr(piper_backend, "_package_version", lambda name: "9.9.9")
+    monkeypatch.setattr(piper_backend, "_package_version", lambda name, module="": "9.9.9")
     monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "58afce0321b8d9c4")
     assert clip_key("Hello there.", VOICE) != before
 

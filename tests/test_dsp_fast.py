@@ -8,7 +8,8 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from narrator import dsp
+from narrator import dsp, leveling
+from narrator.leveling import Leveler
 from narrator.models import Clip
 
 
@@ -58,22 +59,26 @@ def test_limiter_matches_the_whole_signal_computation() -> None:
 
 def test_loudness_after_limiting_is_measured_only_where_the_limiter_acted() -> None:
     clip = _speechlike(22050, 20)
-    meter = dsp._Meter(clip)
-    peaks = dsp._Peaks(clip.samples)
-    out, spans = dsp._limited(clip, 3.0, 10 ** (-1.3 / 20), peaks)
+    n = len(clip.samples)
+    meter = dsp.Weighted(clip.samples, 22050)
+    gain_db = 20 * np.log10(3.0)
+    gain = 10 ** (gain_db / 20)
+    out, spans = dsp.limit_piece(clip, gain_db, -1.3, dsp.PeakEnvelope(clip.samples))
     assert spans, "the limiter should act on a clip gained this much"
-    assert meter.loudness_after(out, 3.0, spans) == pytest.approx(
+    hops = meter.hops_after(out.samples, gain, spans)
+    assert dsp.gated_loudness(hops, 22050, n) == pytest.approx(
         dsp.integrated_loudness(out), abs=1e-6
     )
-    assert meter.loudness(3.0) == pytest.approx(
-        dsp.integrated_loudness(Clip(clip.samples * 3.0, 22050)), abs=1e-5
+    scaled = Clip((clip.samples * 3.0).astype(np.float32), 22050)
+    assert dsp.gated_loudness(meter.hops_after(scaled.samples, 3.0, []), 22050, n) == (
+        pytest.approx(dsp.integrated_loudness(scaled), abs=1e-5)
     )
 
 
 @pytest.mark.parametrize("step", [0.0, 0.1])
 def test_normalized_clip_meets_target_and_ceiling(step: float) -> None:
     clip = _speechlike(22050, 20)
-    out = dsp.normalize_loudness(clip, -16.0, -1.0, step_db=step)
+    out = leveling.normalize_loudness(clip, -16.0, -1.0, step_db=step)
     assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=max(step / 2, 0.01) + 1e-3)
     assert dsp.true_peak_db(out) <= -1.0
     # Quiet stretches are the input times one gain, a whole number of steps.
@@ -89,17 +94,37 @@ def test_an_edit_far_away_leaves_the_quantized_gain_and_the_samples_alone() -> N
     clip = _speechlike(22050, 60)
     edited = clip.samples.copy()
     edited[-22050:-11025] *= 1.02  # a slightly louder last-but-one second
-    a = dsp.normalize_loudness(clip, -19.0, -1.0, step_db=0.1)
-    b = dsp.normalize_loudness(Clip(edited, 22050), -19.0, -1.0, step_db=0.1)
+    a = leveling.normalize_loudness(clip, -19.0, -1.0, step_db=0.1)
+    b = leveling.normalize_loudness(Clip(edited, 22050), -19.0, -1.0, step_db=0.1)
     assert np.array_equal(a.samples[: 22050 * 50], b.samples[: 22050 * 50])
+
+
+def _leveler(clip: Clip, target_lufs: float = -16.0) -> Leveler:
+    """An episode of one chunk, ``clip``, leveled with 0.1 dB gain steps."""
+    return Leveler([clip.samples], clip.sample_rate, [0], target_lufs, -1.0, None, step_db=0.1)
+
+
+def _chosen(clip: Clip, target_lufs: float = -16.0) -> tuple[Clip, float]:
+    """What a first build (no preferred gain) makes of ``clip``, and its gain."""
+    leveler = _leveler(clip, target_lufs)
+    gain = leveler.choose_gain()
+    return Clip(leveler.limited(0, gain), clip.sample_rate), gain
+
+
+def _rebuilt(clip: Clip, prefer_gain_db: float, target_lufs: float = -16.0) -> tuple[Clip, float]:
+    """What a rebuild that prefers ``prefer_gain_db`` makes of ``clip``, and its gain."""
+    leveler = _leveler(clip, target_lufs)
+    gain = leveler.choose_gain(prefer_gain_db)
+    return Clip(leveler.limited(0, gain), clip.sample_rate), gain
 
 
 @pytest.mark.parametrize("offset", [0.15, -0.15, 0.19])
 def test_a_preferred_gain_within_tolerance_is_kept(offset: float) -> None:
+    assert leveling.TOLERANCE_LU == 0.2
     clip = _speechlike(22050, 20)
-    _, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    _, chosen = _chosen(clip)
     preferred = chosen + offset  # not a multiple of the step: kept as it is, not re-quantized
-    out, gain = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred)
+    out, gain = _rebuilt(clip, preferred)
     assert gain == preferred
     assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.2 + 1e-3)
     assert dsp.true_peak_db(out) <= -1.0
@@ -109,22 +134,25 @@ def test_a_preferred_gain_within_tolerance_is_kept(offset: float) -> None:
     assert 20 * np.log10(ratio) == pytest.approx(preferred, abs=1e-4)
 
 
-def _level_at(clip: Clip, gain_db: float) -> float:
-    """Loudness of ``clip`` normalized with ``gain_db`` forced (then limited)."""
-    out, used = dsp.normalize_pieces(
-        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=gain_db, tolerance=100.0
-    )
+def _level_at(clip: Clip, gain_db: float, monkeypatch: pytest.MonkeyPatch) -> float:
+    """Loudness of ``clip`` leveled with ``gain_db`` forced (then limited)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(leveling, "TOLERANCE_LU", 100.0)
+        out, used = _rebuilt(clip, gain_db)
     assert used == gain_db
     return dsp.integrated_loudness(out)
 
 
 @pytest.mark.parametrize("offset", [0.6, -0.3, 1.0, -2.0])
-def test_a_preferred_gain_off_target_is_not_kept(offset: float) -> None:
+def test_a_preferred_gain_off_target_is_not_kept(
+    offset: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clip = _speechlike(22050, 20)
-    first, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    first, chosen = _chosen(clip)
     preferred = chosen + offset
-    assert abs(_level_at(clip, preferred) + 16.0) > 0.2  # the limiter takes back some of a rise
-    out, gain = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred)
+    # The limiter takes back some of a rise.
+    assert abs(_level_at(clip, preferred, monkeypatch) + 16.0) > 0.2
+    out, gain = _rebuilt(clip, preferred)
     assert gain != preferred
     assert gain == pytest.approx(chosen, abs=1e-9)
     assert np.array_equal(out.samples, first.samples)
@@ -133,18 +161,18 @@ def test_a_preferred_gain_off_target_is_not_kept(offset: float) -> None:
 
 
 @pytest.mark.parametrize("offset", [0.25, -0.15])
-def test_tolerance_decides_whether_the_preferred_gain_is_kept(offset: float) -> None:
+def test_tolerance_decides_whether_the_preferred_gain_is_kept(
+    offset: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clip = _speechlike(22050, 20)
-    _, chosen = dsp.normalize_pieces(clip, -16.0, -1.0, step_db=0.1)
+    _, chosen = _chosen(clip)
     preferred = chosen + offset
-    miss = abs(_level_at(clip, preferred) + 16.0)
+    miss = abs(_level_at(clip, preferred, monkeypatch) + 16.0)
     assert miss > 0.03
-    _, loose = dsp.normalize_pieces(
-        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred, tolerance=miss + 0.01
-    )
-    _, strict = dsp.normalize_pieces(
-        clip, -16.0, -1.0, step_db=0.1, prefer_gain_db=preferred, tolerance=miss - 0.01
-    )
+    monkeypatch.setattr(leveling, "TOLERANCE_LU", miss + 0.01)
+    _, loose = _rebuilt(clip, preferred)
+    monkeypatch.setattr(leveling, "TOLERANCE_LU", miss - 0.01)
+    _, strict = _rebuilt(clip, preferred)
     assert loose == preferred
     assert strict != preferred
     assert strict == pytest.approx(chosen, abs=1e-9)
@@ -154,39 +182,36 @@ def test_keeping_the_gain_a_build_chose_gives_the_same_samples() -> None:
     """What a rebuild relies on: the previous build's gain, kept, gives that build's samples
     to the bit (however many gains the first build tried on the way)."""
     clip = Clip((_speechlike(22050, 30, seed=8).samples * 2.0).astype(np.float32), 22050)
-    first, chosen = dsp.normalize_pieces(clip, -14.0, -1.0, step_db=0.1)
-    again, kept = dsp.normalize_pieces(clip, -14.0, -1.0, step_db=0.1, prefer_gain_db=chosen)
+    first, chosen = _chosen(clip, -14.0)
+    again, kept = _rebuilt(clip, chosen, -14.0)
     assert kept == chosen
     assert np.array_equal(first.samples, again.samples)
 
 
-def _laid_out(parts: list[np.ndarray], gaps: list[int]) -> tuple[Clip, list[tuple[int, int]]]:
-    """``parts`` each followed by ``gaps`` samples of silence, and where each part lies."""
-    samples, pieces, at = [], [], 0
-    for part, gap in zip(parts, gaps, strict=True):
-        pieces.append((at, at + len(part)))
-        samples += [part, np.zeros(gap, np.float32)]
-        at += len(part) + gap
-    return Clip(np.concatenate(samples).astype(np.float32), 22050), pieces
+def _starts(bodies: list[np.ndarray], spacing: list[int]) -> list[int]:
+    """Where each chunk starts in the episode: the chunks before it and their silences."""
+    ends = np.cumsum([len(b) + g for b, g in zip(bodies, spacing, strict=True)])
+    return [0] + [int(end) for end in ends[:-1]]
 
 
-def test_a_piece_comes_out_the_same_wherever_it_lies() -> None:
+def test_a_piece_comes_out_the_same_wherever_it_lies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(leveling, "TOLERANCE_LU", 10.0)
     loud = (_speechlike(22050, 6, seed=11).samples * 2.5).astype(np.float32)
     others = [_speechlike(22050, s, seed=12 + i).samples for i, s in enumerate([4.3, 3.1, 7.7])]
-    first, first_pieces = _laid_out([others[0], loud, others[1]], [3001, 2777, 100])
-    second, second_pieces = _laid_out([others[2] * 0.8, others[1], loud], [1234, 4321, 50])
+    episodes = [
+        ([others[0], loud, others[1]], [3001, 2777, 100], 1),
+        ([(others[2] * 0.8).astype(np.float32), others[1], loud], [1234, 4321, 50], 2),
+    ]
     # At different offsets, also within a true-peak block (512) and an FFT block.
-    a, b = first_pieces[1], second_pieces[2]
-    assert a[0] % 512 != b[0] % 512 and a[0] != b[0]
+    a, b = (_starts(bodies, spacing)[index] for bodies, spacing, index in episodes)
+    assert a % 512 != b % 512 and a != b
     gain = 3.0
     outputs = []
-    for clip, pieces, index in ((first, first_pieces, 1), (second, second_pieces, 2)):
-        out, used = dsp.normalize_pieces(
-            clip, -16.0, -1.0, step_db=0.1, pieces=pieces, prefer_gain_db=gain, tolerance=10.0
-        )
+    for bodies, spacing, index in episodes:
+        leveler = Leveler(bodies, 22050, spacing, -16.0, -1.0, None, step_db=0.1)
+        used = leveler.choose_gain(gain)
         assert used == gain
-        start, end = pieces[index]
-        outputs.append(out.samples[start:end])
+        outputs.append(leveler.limited(index, used))
     plain = loud * np.float32(10 ** (gain / 20))
     assert not np.array_equal(outputs[0], plain)  # the limiter acted on the piece
     assert dsp.true_peak_db(Clip(outputs[0], 22050)) <= -1.0
@@ -198,10 +223,66 @@ def test_a_limited_piece_does_not_depend_on_the_gains_tried_before() -> None:
     more blocks as the gain rises); the result at a gain must be the same to the bit as
     with an envelope computed afresh at that gain."""
     clip = Clip((_speechlike(22050, 30, seed=8).samples * 2.0).astype(np.float32), 22050)
-    ceiling = 10 ** (-1.3 / 20)
-    shared = dsp._Peaks(clip.samples)
+    shared = dsp.PeakEnvelope(clip.samples)
     for gain in (1.0, 1.4, 2.0, 2.9):
-        out, spans = dsp._limited(clip, gain, ceiling, shared)
-        fresh, fresh_spans = dsp._limited(clip, gain, ceiling, dsp._Peaks(clip.samples))
+        gain_db = 20 * np.log10(gain)
+        out, spans = dsp.limit_piece(clip, gain_db, -1.3, shared)
+        fresh, fresh_spans = dsp.limit_piece(clip, gain_db, -1.3, dsp.PeakEnvelope(clip.samples))
         assert spans and spans == fresh_spans
         assert np.array_equal(out.samples, fresh.samples), gain
+
+
+class _Store:
+    """Per-chunk measurements kept in memory (what ``cache.ClipCache`` keeps on disk)."""
+
+    def __init__(self) -> None:
+        self.hops: dict[str, bytes] = {}
+
+    def get_hops(self, key: str) -> bytes | None:
+        return self.hops.get(key)
+
+    def put_hops(self, key: str, data: bytes) -> None:
+        self.hops[key] = data
+
+
+def _episode() -> tuple[list[np.ndarray], list[int]]:
+    bodies = [
+        (_speechlike(22050, s, seed=20 + i).samples * 2.0).astype(np.float32)
+        for i, s in enumerate([5.2, 3.7, 6.1, 4.4])
+    ]
+    return bodies, [2500, 3100, 1800, 0]
+
+
+def test_a_rebuild_reuses_the_stored_measurements() -> None:
+    bodies, spacing = _episode()
+    store = _Store()
+    first = Leveler(bodies, 22050, spacing, -16.0, -1.0, store)
+    gain = first.choose_gain()
+    assert first.computed >= len(bodies)
+    stored = dict(store.hops)
+    again = Leveler([b.copy() for b in bodies], 22050, spacing, -16.0, -1.0, store)
+    assert again.choose_gain(gain) == gain
+    assert again.computed == 0
+    assert store.hops == stored  # nothing measured anew
+    # A chunk made on demand is what the first build made of it.
+    assert np.array_equal(again.limited(2, gain), first.limited(2, gain))
+
+
+def test_a_rebuild_after_an_edit_limits_only_the_changed_chunk() -> None:
+    bodies, spacing = _episode()
+    store = _Store()
+    gain = Leveler(bodies, 22050, spacing, -16.0, -1.0, store).choose_gain()
+    stored = set(store.hops)
+    edited = [b.copy() for b in bodies]
+    edited[1][22050:33075] *= 1.02  # a slightly louder half second in the second chunk
+    again = Leveler(edited, 22050, spacing, -16.0, -1.0, store)
+    assert again.choose_gain(gain) == gain
+    assert again.computed == 1
+    assert len(set(store.hops) - stored) == 1  # the edited chunk's hops at that gain
+
+
+@pytest.mark.parametrize(("rate", "seconds"), [(44100, 2.21), (22050, 3.33)])
+def test_a_clip_that_is_not_whole_hops_long_lands_on_the_target(rate: int, seconds: float) -> None:
+    clip = _speechlike(rate, seconds)
+    out = leveling.normalize_loudness(clip, -16.0, -1.0)
+    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.01 + 1e-3)
