@@ -173,34 +173,32 @@ class ClipCache:
         except OSError as exc:
             log.warning("cannot write to the clip cache %s: %s", self.root, exc)
 
-    def _chunk_path(self, key: str) -> Path:
-        return self.chunks / key[:2] / f"{key[2:]}.mp3"
-
     def get_chunk(self, key: str) -> bytes | None:
         """An encoded MP3 chunk (the caller checks its length), or None."""
-        try:
-            return self._chunk_path(key).read_bytes()
-        except OSError:
-            return None
+        return self._read(self.chunks / key[:2] / f"{key[2:]}.mp3")
 
     def put_chunk(self, key: str, data: bytes) -> None:
         """Store an encoded chunk atomically; a cache that cannot be written is a warning."""
-        try:
-            atomic_write(self._chunk_path(key), data)
-        except OSError as exc:
-            log.warning("cannot write to the cache %s: %s", self.root, exc)
+        self._write(self.chunks / key[:2] / f"{key[2:]}.mp3", data)
 
     def get_hops(self, key: str) -> bytes | None:
         """A chunk's stored loudness measurement, or None."""
-        try:
-            return (self.hops / key[:2] / f"{key[2:]}.f64").read_bytes()
-        except OSError:
-            return None
+        return self._read(self.hops / key[:2] / f"{key[2:]}.f64")
 
     def put_hops(self, key: str, data: bytes) -> None:
         """Store a chunk's loudness measurement atomically (a failure is a warning)."""
+        self._write(self.hops / key[:2] / f"{key[2:]}.f64", data)
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
         try:
-            atomic_write(self.hops / key[:2] / f"{key[2:]}.f64", data)
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            atomic_write(path, data)
         except OSError as exc:
             log.warning("cannot write to the cache %s: %s", self.root, exc)
 

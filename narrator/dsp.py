@@ -145,8 +145,9 @@ def _k_weighted(samples: npt.NDArray[np.floating[Any]], rate: int) -> Samples:
     return k_weighted(samples.astype(np.float32, copy=False), _k_weighting(rate), rate)
 
 
-def _hop_sums(weighted: Samples, hop: int) -> npt.NDArray[np.float64]:
-    """Sum of squares of ``weighted`` per ``hop`` samples (the last hop may be short)."""
+def _hop_sums(weighted: npt.NDArray[np.floating[Any]], hop: int) -> npt.NDArray[np.float64]:
+    """Sum of squares of ``weighted`` per ``hop`` samples (the last hop may be short),
+    accumulated in float64."""
     count = -(-len(weighted) // hop)
     full = len(weighted) // hop
     sums = np.zeros(count, dtype=np.float64)
@@ -155,14 +156,6 @@ def _hop_sums(weighted: Samples, hop: int) -> npt.NDArray[np.float64]:
     if count > full:
         rest = weighted[full * hop :].astype(np.float64)
         sums[full] = float(np.dot(rest, rest))
-    return sums
-
-
-def _hop_sums_64(weighted: npt.NDArray[np.float64], hop: int) -> npt.NDArray[np.float64]:
-    count = -(-len(weighted) // hop)
-    squares = np.zeros(count * hop, dtype=np.float64)
-    np.multiply(weighted, weighted, out=squares[: len(weighted)])
-    sums: npt.NDArray[np.float64] = squares.reshape(count, hop).sum(axis=1)
     return sums
 
 
@@ -247,7 +240,7 @@ class Weighted:
             diff[: hi - lo] = out[lo:hi] - gain * self.samples[lo:hi].astype(np.float64)
             weighted = gain * self.weighted[a:b].astype(np.float64)
             weighted[lo - a :] += _k_weighted(diff, self.rate)[: b - lo]
-            hops[first:last] = _hop_sums_64(weighted, hop)
+            hops[first:last] = _hop_sums(weighted, hop)
         return hops
 
 

@@ -6,8 +6,8 @@ an episode goes through are written here with numpy, and match scipy's to
 float32 precision (the tests compare them):
 
 - ``upsample``: ``scipy.signal.resample_poly(x, up, 1)`` with the same Kaiser
-  filter, one ``numpy.correlate`` per phase (the phase on the input samples is
-  a scaled copy);
+  filter, each polyphase branch applied by FFT overlap-add (the branch that
+  falls on the input samples is a scaled copy);
 - ``oversampled_peaks``: the largest magnitude of the four 4x-oversampled values
   at each sample (the true peak of BS.1770-4 annex 2);
 - ``k_weighted``: the BS.1770 K-weighting, as its impulse response (the two
@@ -30,8 +30,6 @@ Spectrum = npt.NDArray[np.complexfloating[Any, Any]]
 
 HALF_TAPS = 10
 """Filter taps on each side of a phase's centre (scipy's ``resample_poly`` uses 10)."""
-_ROWS = 1 << 16
-"""Samples per matrix product (bounds the memory of the sliding windows)."""
 _FFT = 1 << 15
 """The largest FFT used (overlap-add blocks); short inputs use the smallest that fits."""
 
@@ -58,7 +56,7 @@ def lowpass(up: int, beta: float = 5.0) -> npt.NDArray[np.float64]:
 @cache
 def _phases(up: int) -> Samples:
     """Column p holds the taps that make output sample ``up * i + p`` from the 21 input
-    samples ``x[i - 10] ... x[i + 10]``."""
+    samples ``x[i - 10] ... x[i + 10]`` (one polyphase branch of ``lowpass``)."""
     h = lowpass(up)
     width = 2 * HALF_TAPS + 1
     matrix = np.zeros((width, up), dtype=np.float64)
