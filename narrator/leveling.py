@@ -100,6 +100,7 @@ class Leveler:
         self.length = self.first_hop[-1] * self.hop + len(self.bodies[-1]) + spacing[-1]
         """Samples up to the end of the last chunk's silence: what the gating blocks cover."""
         self._limited: dict[tuple[int, float], tuple[Samples, list[tuple[int, int]]]] = {}
+        self._checked: dict[tuple[int, float], Samples] = {}
         self._peaks: dict[int, PeakEnvelope] = {}
         self._weighted: dict[int, Weighted] = {}
         self.computed = 0
@@ -118,15 +119,20 @@ class Leveler:
 
     def limited(self, k: int, gain_db: float) -> Samples:
         """Chunk ``k`` at ``gain_db``, its true peak limited under the ceiling."""
-        out, spans = self._limit(k, gain_db)
-        clip = check_peaks(Clip(out, self.rate), spans, self.ceiling - MARGIN_DB, self.ceiling)
-        return clip.samples
+        checked = self._checked.get((k, gain_db))
+        if checked is None:
+            out, spans = self._limit(k, gain_db)
+            clip = check_peaks(Clip(out, self.rate), spans, self.ceiling - MARGIN_DB, self.ceiling)
+            checked = self._checked[(k, gain_db)] = clip.samples
+        return checked
 
     def _limit(self, k: int, gain_db: float) -> tuple[Samples, list[tuple[int, int]]]:
         memo = self._limited.get((k, gain_db))
         if memo is None:
             clip = Clip(self.bodies[k], self.rate)
-            peaks = self._peaks.setdefault(k, PeakEnvelope(clip.samples))
+            peaks = self._peaks.get(k)
+            if peaks is None:
+                peaks = self._peaks[k] = PeakEnvelope(clip.samples)
             out, spans = limit_piece(clip, gain_db, self.ceiling - MARGIN_DB, peaks)
             memo = (out.samples, spans)
             self._limited[(k, gain_db)] = memo
