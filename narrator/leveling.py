@@ -180,7 +180,9 @@ class Leveler:
         return gated_loudness(self._energy_timeline(per_chunk), self.rate, self.length)
 
     def loudness(self, gain_db: float) -> float:
-        """Loudness of the episode at ``gain_db``, every chunk limited."""
+        """Loudness of the episode at ``gain_db``, every chunk limited (only the chunks
+        limited at this gain are kept in memory: one copy of the episode)."""
+        self._limited = {key: v for key, v in self._limited.items() if key[1] == gain_db}
         per_chunk = [
             self._hops(
                 _digest(self.key(k, gain_db), "limited"),
@@ -191,7 +193,17 @@ class Leveler:
         return gated_loudness(self._energy_timeline(per_chunk), self.rate, self.length)
 
     def choose_gain(self, prefer_gain_db: float | None = None) -> float:
-        """The gain (dB) that brings the limited episode to the target loudness."""
+        """The gain (dB) that brings the limited episode to the target loudness.
+
+        Only what the chosen gain needs stays in memory afterwards (a 20-minute
+        episode's every copy is 100 MB)."""
+        gain_db = self._choose_gain(prefer_gain_db)
+        self._limited = {key: v for key, v in self._limited.items() if key[1] == gain_db}
+        self._weighted.clear()
+        self._peaks.clear()
+        return gain_db
+
+    def _choose_gain(self, prefer_gain_db: float | None) -> float:
         if prefer_gain_db is not None:
             level = self.loudness(prefer_gain_db)
             if abs(self.target - level) <= TOLERANCE_LU:
