@@ -146,10 +146,12 @@ class Leveler:
         return meter
 
     def _hops(
-        self, key: str, make: Callable[[], npt.NDArray[np.float64]]
+        self, key: str, k: int, make: Callable[[], npt.NDArray[np.float64]]
     ) -> npt.NDArray[np.float64]:
+        """Chunk ``k``'s stored hop energies under ``key``, else ``make()`` them and store
+        them (a stored entry of the wrong size is made again)."""
         raw = self.store.get_hops(key) if self.store is not None else None
-        if raw is not None and len(raw) % 8 == 0:
+        if raw is not None and len(raw) == 8 * -(-len(self.bodies[k]) // self.hop):
             return np.frombuffer(raw, dtype="<f8")
         hops = make()
         if self.store is not None:
@@ -174,7 +176,7 @@ class Leveler:
     def unit_loudness(self) -> float:
         """Loudness of the episode as it is (no gain, no limiting)."""
         per_chunk = [
-            self._hops(_digest(unit, "unit"), partial(self._unit_hops, k))
+            self._hops(_digest(unit, "unit"), k, partial(self._unit_hops, k))
             for k, unit in enumerate(self.units)
         ]
         return gated_loudness(self._energy_timeline(per_chunk), self.rate, self.length)
@@ -186,6 +188,7 @@ class Leveler:
         per_chunk = [
             self._hops(
                 _digest(self.key(k, gain_db), "limited"),
+                k,
                 partial(self._limited_hops, k, gain_db),
             )
             for k in range(len(self.bodies))

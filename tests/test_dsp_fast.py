@@ -281,6 +281,19 @@ def test_a_rebuild_after_an_edit_limits_only_the_changed_chunk() -> None:
     assert len(set(store.hops) - stored) == 1  # the edited chunk's hops at that gain
 
 
+def test_a_damaged_stored_measurement_is_made_again() -> None:
+    bodies, spacing = _episode()
+    store = _Store()
+    first = Leveler(bodies, 22050, spacing, -16.0, -1.0, store)
+    gain = first.choose_gain()
+    level = first.loudness(gain)
+    for key in store.hops:
+        store.hops[key] = store.hops[key][:-8]  # one hop short: cut off in some way
+    again = Leveler(bodies, 22050, spacing, -16.0, -1.0, store)
+    assert again.loudness(gain) == pytest.approx(level, abs=1e-9)
+    assert again.computed == len(bodies)
+
+
 @pytest.mark.parametrize(("rate", "seconds"), [(44100, 2.21), (22050, 3.33)])
 def test_a_clip_that_is_not_whole_hops_long_lands_on_the_target(rate: int, seconds: float) -> None:
     clip = _speechlike(rate, seconds)
