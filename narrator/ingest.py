@@ -145,7 +145,8 @@ BOMS = (
     _Bom(codecs.BOM_UTF16_BE, "utf-16"),
 )
 FALLBACK_CODECS = ("utf-8", "cp1252")
-"""Tried in order when there is no BOM: UTF-8, else the legacy Western single-byte set."""
+"""Tried in order when there is no BOM: UTF-8, else (after the charset an HTML page
+declares, if any) the legacy Western single-byte set."""
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -168,17 +169,50 @@ def _decode_bytes(data: bytes, path: Path) -> str:
             hint="give narrator a .txt, .md or .html article",
         )
     error: UnicodeDecodeError | None = None
-    for codec in FALLBACK_CODECS:
+    declared = _declared_charset(data) if path.suffix.lower() in HTML_SUFFIXES else None
+    # UTF-8 first even so: text that decodes as UTF-8 is UTF-8 (legacy encodings almost
+    # never form valid multi-byte sequences), whatever a copied <meta> tag claims.
+    codecs_to_try = (FALLBACK_CODECS[0], *([declared] if declared else []), *FALLBACK_CODECS[1:])
+    for codec in codecs_to_try:
         try:
             text = data.decode(codec)
         except UnicodeDecodeError as exc:
             error = error or exc
             continue
-        if codec != FALLBACK_CODECS[0]:
+        if codec == declared:
+            log.debug("%s: read as %s, as the page declares", path, codec)
+        elif codec != FALLBACK_CODECS[0]:
             log.warning("%s: not UTF-8, read as %s", path, codec)
         return text
     assert error is not None
     raise _undecodable(path, error) from error
+
+
+HTML_SUFFIXES = (".html", ".htm")
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The encoding a page declares in a ``<meta>`` near its start (``charset=`` or an
+    ``http-equiv`` Content-Type), as Python names it; None if none, unknown, or UTF-8.
+
+    As browsers do (WHATWG): ISO-8859-1 and US-ASCII mean windows-1252, and a page
+    can't declare UTF-16 in its own bytes."""
+    match = _META_CHARSET.search(data[:4096])
+    if match is None:
+        return None
+    label = match.group(1).decode("ascii").lower()
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if name in ("latin-1", "iso8859-1", "ascii"):
+        return "cp1252"
+    if name.startswith("utf-16") or name.startswith("utf-8"):
+        return None
+    return name
 
 
 def _undecodable(path: Path, exc: UnicodeDecodeError) -> NarratorError:

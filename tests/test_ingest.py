@@ -552,3 +552,34 @@ def test_html_page_without_article_text_has_no_body(tmp_path: Path) -> None:
         _html(
             tmp_path, "<html><head><title>Empty</title></head><body><nav>Home</nav></body></html>"
         )
+
+
+def test_html_in_a_declared_legacy_charset_reads_right(tmp_path: Path) -> None:
+    body = (
+        "Сегодня в Москве прошёл большой митинг, на который пришли тысячи людей "
+        "из разных городов страны."
+    )
+    page = (
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" '
+        'content="text/html; charset=windows-1251"><title>Новости дня</title></head>'
+        f"<body><article><h1>Новости дня</h1><p>{body}</p>"
+        f"<p>Организаторы сказали, что «это только начало». {body}</p></article></body></html>"
+    )
+    path = tmp_path / "ru.html"
+    path.write_bytes(page.encode("cp1251"))
+    article = read_article(path)
+    assert article.title == "Новости дня"
+    assert article.blocks[0].text == body
+
+
+def test_utf8_page_that_declares_latin1_stays_utf8(tmp_path: Path) -> None:
+    body = "Café déjà vu: the naïve résumé was read aloud twice before the crowd went home."
+    page = (
+        '<html><head><meta charset="iso-8859-1"><title>Café notes</title></head>'
+        f"<body><article><h1>Café notes</h1><p>{body}</p><p>{body}</p></article></body></html>"
+    )
+    path = tmp_path / "fr.html"
+    path.write_bytes(page.encode("utf-8"))
+    article = read_article(path)
+    assert article.title == "Café notes"
+    assert article.blocks[0].text == body

@@ -102,9 +102,13 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+"""The text is decoded already: its bytes are UTF-8 whatever the page's ``<meta charset>`` says."""
+
+
 def _parse_page(text: str) -> lxml.html.HtmlElement:
     try:
-        return lxml.html.document_fromstring(text.encode("utf-8"))
+        return lxml.html.document_fromstring(text.encode("utf-8"), parser=_UTF8_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise NarratorError("cannot parse HTML", hint=str(exc)) from exc
 
