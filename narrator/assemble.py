@@ -145,7 +145,7 @@ def assemble(
     prefer_gain_db: float | None = None,
     store: LevelStore | None = None,
 ) -> Assembled:
-    """Join every clip with its pause into chunks, then normalize the whole episode once.
+    """Join every clip with its pause into chunks, and find the episode's level.
 
     At MPEG-1 rates (``codec.chunked``) the episode is cut in every pause long
     enough into chunks that are encoded separately: each chunk starts with its
@@ -183,7 +183,7 @@ def assemble(
                 clip = resample(clip, rate)
             if number:
                 pause(pauses.sentence)
-            start = sum(len(p) for p in parts[-1])
+            start = sum(len(p) for p in parts[-1])  # a chunk holds a few clips at most
             body = fade(clip.samples, rate)
             parts[-1].append(body)
             placed.append((len(parts) - 1, start, start + len(body), text, segment))
