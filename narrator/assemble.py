@@ -162,17 +162,25 @@ def assemble(
     out_rate = audio.sample_rate
     cuttable = chunked(out_rate)
     joint = CHUNK_TRAIL + JOIN_SILENCE / out_rate  # silence every cut adds on average
-    parts: list[list[Samples]] = [[silence(pauses.lead_in, rate)]]
+    parts: list[list[Samples]] = [[]]
+    filled = [0]  # samples in each chunk so far
     placed: list[tuple[int, int, int, str, Segment]] = []  # chunk, start, end (samples), text
     previous: Segment | None = None
 
+    def add(samples: Samples) -> None:
+        parts[-1].append(samples)
+        filled[-1] += len(samples)
+
     def pause(seconds: float) -> None:
         if cuttable and seconds >= joint + MIN_CUT_PAUSE:
-            parts[-1].append(silence(CHUNK_TRAIL, rate))
-            parts.append([silence(seconds - joint, rate)])
+            add(silence(CHUNK_TRAIL, rate))
+            parts.append([])
+            filled.append(0)
+            add(silence(seconds - joint, rate))
         else:
-            parts[-1].append(silence(seconds, rate))
+            add(silence(seconds, rate))
 
+    add(silence(pauses.lead_in, rate))
     for item in voiced:
         segment = item.utterance.segment
         if previous is not None:
@@ -183,12 +191,11 @@ def assemble(
                 clip = resample(clip, rate)
             if number:
                 pause(pauses.sentence)
-            start = sum(len(p) for p in parts[-1])  # a chunk holds a few clips at most
-            body = fade(clip.samples, rate)
-            parts[-1].append(body)
-            placed.append((len(parts) - 1, start, start + len(body), text, segment))
+            start = filled[-1]
+            add(fade(clip.samples, rate))
+            placed.append((len(parts) - 1, start, filled[-1], text, segment))
         previous = segment
-    parts[-1].append(silence(pauses.tail, rate))
+    add(silence(pauses.tail, rate))
 
     bodies = [np.concatenate(p) for p in parts]
     lengths = [resampled_length(len(b), rate, out_rate) for b in bodies]
