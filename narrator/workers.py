@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -183,8 +184,13 @@ class WorkerPool:
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        # The executor's own thread may reap a worker first, and then join() here returns
+        # before is_alive() knows: wait until it does (a few milliseconds).
+        deadline = time.monotonic() + 5
         for process in processes:
-            process.join(timeout=5)
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            while process.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.002)
 
     def voice(
         self, requests: Sequence[tuple[int, str, Voice]], fallback: str | None
