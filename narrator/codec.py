@@ -1,9 +1,10 @@
 """Encoding and decoding compressed audio.
 
 Encoding uses ``lameenc`` (LAME as a library: no ffmpeg process, about three
-times faster than piping through ffmpeg). Decoding goes through pydub with the
-ffmpeg binary that ``imageio-ffmpeg`` ships on PyPI, so no system ffmpeg is
-needed.
+times faster than piping through ffmpeg); an episode is encoded chunk by chunk
+(``encode_chunks``), so that unchanged chunks keep their MP3 frames. Decoding
+goes through pydub with the ffmpeg binary that ``imageio-ffmpeg`` ships on
+PyPI, so no system ffmpeg is needed.
 """
 
 from __future__ import annotations

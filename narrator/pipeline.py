@@ -171,7 +171,8 @@ def write_episode(
 ) -> Entry:
     """Assemble, encode, tag and write one episode with its transcripts and chapters.
 
-    Encoded chunks of the episode are kept in ``store`` and reused when unchanged.
+    What leveling and encoding made of each chunk of the episode is kept in ``store``
+    and reused while the chunk is unchanged.
     """
     from narrator.assemble import VoicedUtterance, assemble
     from narrator.chapters import make_chapters
