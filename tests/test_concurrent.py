@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -32,6 +33,28 @@ def _wait_for(path: Path, timeout: float = 60) -> None:
     while not path.exists():
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.05)
+
+
+def _paused_build(tmp_path: Path, articles: Path, at: str, **env: str) -> subprocess.Popen[str]:
+    """A real build into ``out`` that has reached checkpoint ``at`` and waits there."""
+    marker = tmp_path / "paused"
+    build = start_narrator(
+        "build",
+        articles,
+        "-o",
+        "out",
+        cwd=tmp_path,
+        NARRATOR_TEST_PAUSE_AT=at,
+        NARRATOR_TEST_PAUSE_FILE=str(marker),
+        **env,
+    )
+    try:
+        _wait_for(marker)
+    except BaseException:
+        build.kill()
+        build.communicate()
+        raise
+    return build
 
 
 def test_second_lock_on_a_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:
@@ -72,19 +95,8 @@ def test_temp_files_of_a_killed_build_are_swept_under_the_lock(tmp_path: Path) -
 def test_second_build_stops_with_one_clear_message_while_first_runs(
     tmp_path: Path, articles: Path
 ) -> None:
-    marker = tmp_path / "paused"
-    first = start_narrator(
-        "build",
-        articles,
-        "-o",
-        "out",
-        cwd=tmp_path,
-        NARRATOR_TEST_PAUSE_AT="before-synthesis",
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-        NARRATOR_TEST_PAUSE_S="2",
-    )
+    first = _paused_build(tmp_path, articles, "before-synthesis", NARRATOR_TEST_PAUSE_S="2")
     try:
-        _wait_for(marker)
         second = run_narrator("build", articles, "-o", "out", cwd=tmp_path)
     finally:
         out, err = first.communicate(timeout=120)
@@ -99,19 +111,8 @@ def test_second_build_stops_with_one_clear_message_while_first_runs(
 
 
 def test_second_build_with_wait_queues_behind_the_first(tmp_path: Path, articles: Path) -> None:
-    marker = tmp_path / "paused"
-    first = start_narrator(
-        "build",
-        articles,
-        "-o",
-        "out",
-        cwd=tmp_path,
-        NARRATOR_TEST_PAUSE_AT="before-feed",
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-        NARRATOR_TEST_PAUSE_S="1",
-    )
+    first = _paused_build(tmp_path, articles, "before-feed", NARRATOR_TEST_PAUSE_S="1")
     try:
-        _wait_for(marker)
         second = run_narrator("build", articles, "-o", "out", "--wait", "60", cwd=tmp_path)
     finally:
         first.communicate(timeout=120)
@@ -135,17 +136,7 @@ def test_two_builds_started_together_leave_a_consistent_folder(
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path, articles: Path) -> None:
-    marker = tmp_path / "paused"
-    first = start_narrator(
-        "build",
-        articles,
-        "-o",
-        "out",
-        cwd=tmp_path,
-        NARRATOR_TEST_PAUSE_AT="before-synthesis",
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-    )
-    _wait_for(marker)
+    first = _paused_build(tmp_path, articles, "before-synthesis")
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
     assert (tmp_path / "out" / LOCK_NAME).exists()
