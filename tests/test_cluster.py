@@ -30,20 +30,12 @@ from narrator.lock import LOCK_NAME
 from narrator.models import Voice
 from narrator.pipeline import BuildReport, build
 from narrator.voicing import Synthesizer, Tick
+from tests.articles import HARBOUR
 
 distributed = pytest.importorskip(
     "distributed",
     reason="Dask is not installed: pip install 'narrator[dask]' (the test extra includes it)",
 )
-
-HARBOUR = """Harbour Lights
-
-The harbour lights came on at dusk. The boats returned slowly.
-
-A gull watched from the old stone wall.
-
-The last ferry left at nine.
-"""
 
 MILL = """The Mill
 

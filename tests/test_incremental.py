@@ -17,15 +17,7 @@ from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 from narrator.pipeline import BuildReport, build
 from narrator.voicing import Synthesizer
-
-HARBOUR = """Harbour Lights
-
-The harbour lights came on at dusk. The boats returned slowly.
-
-A gull watched from the old stone wall.
-
-The last ferry left at nine.
-"""
+from tests.articles import HARBOUR
 
 MILL = """The Mill
 
