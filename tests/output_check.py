@@ -61,6 +61,29 @@ def start_narrator(*args: str | Path, cwd: Path, **env: str) -> subprocess.Popen
     )
 
 
+def start_paused(
+    *args: str | Path, cwd: Path, at: str, timeout: float = 60, **env: str
+) -> subprocess.Popen[str]:
+    """Start the real CLI and return once it waits at checkpoint ``at``
+    (``narrator.checkpoints``); a run that ends or stalls before it fails the test."""
+    import time
+
+    import pytest
+
+    marker = cwd / "paused"
+    run = start_narrator(
+        *args, cwd=cwd, NARRATOR_TEST_PAUSE_AT=at, NARRATOR_TEST_PAUSE_FILE=str(marker), **env
+    )
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            out, err = run.communicate()
+            pytest.fail(f"{args[0]} never reached {at}: rc={run.returncode}\n{out}\n{err}")
+        time.sleep(0.02)
+    return run
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What a consistent output folder publishes."""

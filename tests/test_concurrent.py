@@ -16,7 +16,7 @@ import pytest
 
 from narrator.errors import NarratorError
 from narrator.lock import LOCK_NAME, OutputLocked, lock_output, sweep_temp_files
-from tests.output_check import audit, run_narrator, start_narrator, write_article
+from tests.output_check import audit, run_narrator, start_narrator, start_paused, write_article
 
 LOCKED = "another narrator build is writing to this folder"
 
@@ -28,33 +28,9 @@ def articles(tmp_path: Path) -> Path:
     return folder
 
 
-def _wait_for(path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.05)
-
-
 def _paused_build(tmp_path: Path, articles: Path, at: str, **env: str) -> subprocess.Popen[str]:
     """A real build into ``out`` that has reached checkpoint ``at`` and waits there."""
-    marker = tmp_path / "paused"
-    build = start_narrator(
-        "build",
-        articles,
-        "-o",
-        "out",
-        cwd=tmp_path,
-        NARRATOR_TEST_PAUSE_AT=at,
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-        **env,
-    )
-    try:
-        _wait_for(marker)
-    except BaseException:
-        build.kill()
-        build.communicate()
-        raise
-    return build
+    return start_paused("build", articles, "-o", "out", cwd=tmp_path, at=at, **env)
 
 
 def test_second_lock_on_a_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:

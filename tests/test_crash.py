@@ -25,6 +25,7 @@ from tests.output_check import (
     audit_cache,
     run_narrator,
     start_narrator,
+    start_paused,
     write_article,
 )
 
@@ -94,23 +95,7 @@ def _kill(process: subprocess.Popen[str]) -> None:
 
 
 def _pause_and_kill(site: Path, point: str) -> None:
-    marker = site / "paused"
-    build = start_narrator(
-        "build",
-        "in",
-        "-o",
-        "out",
-        cwd=site,
-        NARRATOR_TEST_PAUSE_AT=point,
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-    )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        if build.poll() is not None or time.monotonic() > deadline:
-            out, err = build.communicate()
-            pytest.fail(f"build never reached {point}: rc={build.returncode}\n{out}\n{err}")
-        time.sleep(0.02)
-    _kill(build)
+    _kill(start_paused("build", "in", "-o", "out", cwd=site, at=point))
 
 
 def _previous_is_intact(site: Path, before: Snapshot) -> Snapshot:
@@ -179,20 +164,7 @@ def test_kill_after_a_delay_keeps_the_previous_output(
 
 def test_ctrl_c_exits_130_and_leaves_no_temp_file(site: Path) -> None:
     before = audit(site / "out")
-    marker = site / "paused"
-    build = start_narrator(
-        "build",
-        "in",
-        "-o",
-        "out",
-        cwd=site,
-        NARRATOR_TEST_PAUSE_AT="episode-temp-written",
-        NARRATOR_TEST_PAUSE_FILE=str(marker),
-    )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert build.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
+    build = start_paused("build", "in", "-o", "out", cwd=site, at="episode-temp-written")
     build.send_signal(signal.SIGINT)
     _, err = build.communicate(timeout=30)
     assert build.returncode == 130
