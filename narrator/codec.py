@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from narrator.errors import NarratorError
 from narrator.models import Clip
+from narrator.versions import package_version
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +142,10 @@ class ChunkStore(Protocol):
     def put_chunk(self, key: str, data: bytes) -> None: ...
 
 
-@cache
-def _lameenc_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("lameenc")
-    except PackageNotFoundError:  # pragma: no cover - a dependency
-        return "unknown"
-
-
 def chunk_key(level_key: str, rate: int, out_rate: int, bitrate: int, quality: int) -> str:
     """What an encoded chunk's bytes depend on: its leveled audio and every encoding setting."""
-    head = f"{CHUNK_FORMAT}|{level_key}|{rate}|{out_rate}|{bitrate}|{quality}|{_lameenc_version()}"
+    encoder = package_version("lameenc", "lameenc")
+    head = f"{CHUNK_FORMAT}|{level_key}|{rate}|{out_rate}|{bitrate}|{quality}|{encoder}"
     return hashlib.sha256(head.encode()).hexdigest()
 
 

@@ -12,11 +12,11 @@ import logging
 import random
 import socket
 import time
-from importlib.metadata import PackageNotFoundError, version
 
 from narrator.backends import BackendInfo
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
+from narrator.versions import package_version
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,7 @@ class GTTSBackend:
         )
 
     def identity(self, voice: Voice) -> str:
-        try:
-            gtts_version = version("gTTS")
-        except PackageNotFoundError:  # pragma: no cover
-            gtts_version = "unknown"
+        gtts_version = package_version("gTTS", "gtts")
         return f"gtts={gtts_version};lang={voice.language};tld={voice.name or 'com'}"
 
     def fetch_mp3(self, text: str, voice: Voice) -> bytes:

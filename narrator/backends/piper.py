@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import numpy as np
 from narrator.backends import BackendInfo
 from narrator.errors import BackendUnavailable, NarratorError
 from narrator.models import Clip, Voice
+from narrator.versions import package_version as _package_version
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -95,26 +95,6 @@ def _file_hash(path: Path) -> str:
     except OSError as exc:  # only costs the next build the hashing again
         log.debug("cannot remember the hash of %s: %s", path, exc)
     return value
-
-
-@cache
-def _package_version(name: str, module: str = "") -> str:
-    """The installed version of distribution ``name``: read from its ``.dist-info`` folder
-    beside ``module`` when that is quick to find (importlib.metadata scans every installed
-    package: 30 ms), else from importlib.metadata."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(module) if module else None
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).parent.parent
-        stem = name.replace("-", "_")
-        found = [p.name for p in site.glob(f"{stem}-*.dist-info")]
-        if len(found) == 1:
-            return found[0][len(stem) + 1 : -len(".dist-info")]
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class PiperBackend:
