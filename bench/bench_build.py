@@ -92,7 +92,7 @@ def _tree_rss(root: int) -> int:
 
 
 PREPARE = r"""
-from narrator.backends import get_backend
+from narrator.voice.backends import get_backend
 from narrator.config import load_config
 get_backend("piper").prepare(load_config(None).narration)
 """
@@ -132,7 +132,7 @@ def timed(
 
 def spoken_text(seed: Path) -> str:
     """The article as narrator reads it (title and body, boilerplate removed)."""
-    from narrator.ingest import read_article
+    from narrator.text.ingest import read_article
 
     article = read_article(seed)
     return "\n\n".join([article.title, *(b.text for b in article.blocks)])

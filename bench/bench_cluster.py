@@ -75,9 +75,9 @@ class Run:
 
 
 def sentences(repeat: int) -> list[tuple[int, str, Any]]:
+    from narrator.build.pipeline import collect_articles, plan, requests_for
     from narrator.config import load_config
-    from narrator.ingest import read_article
-    from narrator.pipeline import collect_articles, plan, requests_for
+    from narrator.text.ingest import read_article
 
     config = load_config(None)
     requests = []
@@ -90,7 +90,7 @@ def sentences(repeat: int) -> list[tuple[int, str, Any]]:
 
 def per_core(requests: Sequence[tuple[int, str, Any]]) -> tuple[float, float, list[Any]]:
     """Seconds and audio-seconds voicing every request in this process, one thread."""
-    from narrator.workers import prepare, voice_one
+    from narrator.voice.workers import prepare, voice_one
 
     prepare([requests[0][2]])
     clips = []
@@ -159,12 +159,12 @@ def empty_tasks(workers: int, count: int = 2000) -> tuple[float, float]:
 
 def client_costs(clips: list[Any], requests: list[Any]) -> tuple[float, float, float]:
     """Seconds per cache store; seconds of client work per audio-second; bytes per audio-second."""
-    from narrator.cache import ClipCache, clip_key
-    from narrator.catalog import Catalog
+    from narrator.build.pipeline import build
+    from narrator.build.store import ClipCache, clip_key
     from narrator.config import load_config
-    from narrator.pipeline import build
-    from narrator.voicing import Synthesizer
-    from narrator.workers import Voiced
+    from narrator.publish.catalog import Catalog
+    from narrator.voice.synthesizer import Synthesizer
+    from narrator.voice.workers import Voiced
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         cache = ClipCache(Path(tmp) / "cache")
@@ -256,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ["NARRATOR_THREADS"] = "1"  # per-core figures: one onnxruntime thread
-    from narrator.cluster import DaskPool
-    from narrator.workers import Split, WorkerPool
+    from narrator.voice.cluster import DaskPool
+    from narrator.voice.workers import Split, WorkerPool
 
     requests = sentences(args.repeat)
     voices = [v for _, _, v in requests]

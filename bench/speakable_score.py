@@ -1,4 +1,4 @@
-"""Score narrator.speak.normalize against the corpus ``speakable`` checks.
+"""Score narrator.text.normalize.normalize against the corpus ``speakable`` checks.
 
     python bench/speakable_score.py [CORPUS_DIR] [-v]
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from narrator.speak import normalize
+from narrator.text.normalize import normalize
 
 log = logging.getLogger("speakable_score")
 

@@ -118,7 +118,7 @@ def _cache_dir_option(f: F) -> F:
 
 
 def _clip_cache(cache_dir: Path | None) -> Any:
-    from narrator.cache import ClipCache, default_cache_dir
+    from narrator.build.store import ClipCache, default_cache_dir
 
     return ClipCache(cache_dir or default_cache_dir())
 
@@ -189,9 +189,9 @@ def build(
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
-    from narrator.pipeline import build as run_build
-    from narrator.pipeline import collect_articles
-    from narrator.voicing import Synthesizer
+    from narrator.build.pipeline import build as run_build
+    from narrator.build.pipeline import collect_articles
+    from narrator.voice.synthesizer import Synthesizer
 
     config = _config(ctx)
     sources = list(paths) or [Path("seeds")]
@@ -226,9 +226,9 @@ def build(
 @click.pass_context
 def segments(ctx: click.Context, path: Path, as_json: bool) -> None:
     """Show how PATH will be read: segments, their spoken form, and dropped boilerplate."""
-    from narrator.ingest import read_article
-    from narrator.segment import segment_article
-    from narrator.speak import speak
+    from narrator.text.ingest import read_article
+    from narrator.text.normalize import speak
+    from narrator.text.segment import segment_article
 
     config = _config(ctx)
     article = read_article(path, language=config.show.language)
@@ -258,7 +258,7 @@ def segments(ctx: click.Context, path: Path, as_json: bool) -> None:
 @cli.command()
 def voices() -> None:
     """List voice backends and voices, and why any is unavailable."""
-    from narrator.backends import describe_backends
+    from narrator.voice.backends import describe_backends
 
     for info in describe_backends():
         state = "available" if info.available else f"unavailable: {info.reason}"
@@ -281,7 +281,7 @@ def cache_info(cache_dir: Path | None) -> None:
     Prepared voice models are Piper voices rewritten for faster synthesis (folder:
     NARRATOR_MODEL_DIR, default models/ in the user cache folder).
     """
-    from narrator.backends.piper_model import models_info
+    from narrator.voice.backends.piper_model import models_info
 
     info = _clip_cache(cache_dir).info()
     click.echo(
@@ -324,10 +324,10 @@ def cache_clear(cache_dir: Path | None) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
 def serve(directory: Path, host: str, port: int, quiet: bool) -> None:
     """Serve DIRECTORY (default: audio/) to browsers and podcast apps until Ctrl-C."""
-    from narrator.serve import Listening, lan_addresses, serve_forever
+    from narrator.publish.serve import Listening, lan_addresses, serve_forever
 
     if not quiet:
-        access = logging.getLogger("narrator.serve.access")
+        access = logging.getLogger("narrator.publish.serve.access")
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         access.addHandler(handler)

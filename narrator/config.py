@@ -15,9 +15,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
-from narrator import apple_categories
 from narrator.errors import NarratorError
 from narrator.models import Show, Voice
+from narrator.publish import apple_categories
 
 CONFIG_NAME = "narrator.toml"
 
@@ -182,7 +182,7 @@ def _check_url(key: str, value: str, path: Path) -> None:
 
 
 def _check_voice(section: str, voice: Voice, path: Path) -> None:
-    from narrator.backends import registry
+    from narrator.voice.backends import registry
 
     known = registry()
     if voice.backend not in known:
@@ -242,7 +242,7 @@ def _check_values(config: Config, path: Path) -> None:
     _check_voice("voice", config.narration, path)
     _check_voice("quote_voice", config.quote, path)
     if config.scheduler:
-        from narrator.cluster import parse_scheduler
+        from narrator.voice.cluster import parse_scheduler
 
         try:
             parse_scheduler(config.scheduler)

@@ -31,7 +31,7 @@ def _private_clip_cache() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_model_dir() -> Iterator[None]:
-    """Prepared voice models (``narrator.backends.piper_model``) go to a folder of the session.
+    """Prepared voice models (``voice.backends.piper_model``) go to a folder of the session.
 
     So the suite never writes under the user's cache; the voice is converted once per session,
     by whichever test or narrator process loads it first.
@@ -61,8 +61,8 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The sample article built once with the real Piper voice: (out_dir, report)."""
+    from narrator.build.pipeline import build
     from narrator.config import load_config
-    from narrator.pipeline import build
 
     out = tmp_path_factory.mktemp("sample_build")
     config = load_config(None)

@@ -65,7 +65,7 @@ def start_paused(
     *args: str | Path, cwd: Path, at: str, timeout: float = 60, **env: str
 ) -> subprocess.Popen[str]:
     """Start the real CLI and return once it waits at checkpoint ``at``
-    (``narrator.checkpoints``); a run that ends or stalls before it fails the test."""
+    (``narrator.build.checkpoints``); a run that ends or stalls before it fails the test."""
     import time
 
     import pytest
@@ -144,7 +144,7 @@ def audit_cache(cache_dir: Path) -> int:
     A killed build may leave a temporary file behind, never a damaged entry.
     """
     try:
-        from narrator.cache import CLIPS_DIR, decode_wav
+        from narrator.build.store import CLIPS_DIR, decode_wav
     except ImportError:  # pragma: no cover - before the clip cache existed
         return 0
     entries = list((cache_dir / CLIPS_DIR).glob("*/*.wav"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from narrator.assemble import VoicedUtterance, assemble, pause_between
-from narrator.codec import decode, encode_mp3
+from narrator.audio.assemble import VoicedUtterance, assemble, pause_between
+from narrator.audio.codec import decode, encode_mp3
+from narrator.audio.dsp import integrated_loudness, true_peak_db
 from narrator.config import AudioSettings, Pauses, load_config
-from narrator.dsp import integrated_loudness, true_peak_db
 from narrator.models import Clip, Segment, Utterance
-from narrator.synthesize import render
+from narrator.voice.render import render
 from tests.audio_measure import median_pitch, silent_runs
 
 RATE = 22050
@@ -98,7 +98,7 @@ def test_quote_gets_a_distinct_delivery_of_the_same_voice() -> None:
 
 
 def test_second_voice_is_used_for_quotes_when_configured(tmp_path) -> None:
-    from narrator.pipeline import voice_for
+    from narrator.build.pipeline import voice_for
 
     config_file = tmp_path / "narrator.toml"
     config_file.write_text('[quote_voice]\nbackend = "gtts"\nname = "co.uk"\n', encoding="utf-8")

@@ -12,12 +12,12 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from narrator.backends import describe_backends, get_backend, registry
-from narrator.backends import gtts as gtts_backend
+from narrator.audio.codec import encode_mp3
 from narrator.cli import cli
-from narrator.codec import encode_mp3
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
+from narrator.voice.backends import describe_backends, get_backend, registry
+from narrator.voice.backends import gtts as gtts_backend
 
 GTTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 
@@ -42,7 +42,7 @@ def test_registry_lists_piper_and_gtts() -> None:
 
 def test_importing_the_cli_does_not_import_onnxruntime() -> None:
     code = (
-        "import sys, narrator.cli, narrator.backends; "
+        "import sys, narrator.cli, narrator.voice.backends; "
         "print('onnxruntime' in sys.modules, 'piper' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
+from narrator.audio.codec import decode
 from narrator.cli import cli
-from narrator.codec import decode
 
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 
@@ -104,7 +104,7 @@ def test_id3_tags_read_back(sample_build) -> None:
 
 
 def test_rebuild_keeps_guid_bytes_and_feed(sample_build, sample_path: Path) -> None:
-    from narrator.pipeline import build
+    from narrator.build.pipeline import build
 
     out, _, config = sample_build
     mp3 = _episode(out)
@@ -120,8 +120,8 @@ def test_rebuild_keeps_guid_bytes_and_feed(sample_build, sample_path: Path) -> N
 
 
 def test_forced_rebuild_keeps_guid_and_first_published_date(tmp_path: Path) -> None:
+    from narrator.build.pipeline import build
     from narrator.config import load_config
-    from narrator.pipeline import build
 
     article = tmp_path / "a.txt"
     article.write_text("A short title\n\nOne sentence of body text.\n", encoding="utf-8")

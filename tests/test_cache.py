@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import narrator.backends.piper as piper_backend
-from narrator.cache import ClipCache, clip_key, decode_wav, encode_wav
+import narrator.voice.backends.piper as piper_backend
+from narrator.build.store import ClipCache, clip_key, decode_wav, encode_wav
 from narrator.cli import cli
 from narrator.models import Clip, Voice
 
@@ -81,7 +81,7 @@ def test_a_corrupt_entry_warns_and_is_dropped(
     cache.put(key, Clip(np.linspace(-0.5, 0.5, 4000, dtype=np.float32), 22050))
     (entry,) = tmp_path.rglob("*.wav")
     entry.write_bytes(damage(entry.read_bytes()))
-    with caplog.at_level(logging.WARNING, logger="narrator.cache"):
+    with caplog.at_level(logging.WARNING, logger="narrator.build.store"):
         assert cache.get(key) is None
     assert "corrupt" in caplog.text
     assert not entry.exists()
@@ -105,7 +105,7 @@ def test_cache_info_and_clear_commands(tmp_path: Path) -> None:
 
 def test_help_does_not_import_the_synthesis_engine() -> None:
     code = (
-        "import sys, narrator.cli, narrator.pipeline\n"
+        "import sys, narrator.cli, narrator.build.pipeline\n"
         "heavy = {'onnxruntime', 'piper', 'scipy', 'lameenc', 'mutagen'} & set(sys.modules)\n"
         "print(sorted(heavy))"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from narrator.chapters import MIN_CHAPTER_S, make_chapters
 from narrator.models import Cue
+from narrator.publish.chapters import MIN_CHAPTER_S, make_chapters
 
 
 def cue(start: float, text: str, paragraph: int | None, kind: str = "narration") -> Cue:

@@ -18,14 +18,14 @@ import pytest
 from click.testing import CliRunner
 from mutagen.id3 import ID3
 
-from narrator.cache import CHUNKS_DIR, ClipCache, decode_wav
+from narrator.audio.codec import FRAME_SAMPLES, decode
+from narrator.audio.dsp import resample
+from narrator.build.pipeline import BuildReport, build
+from narrator.build.store import CHUNKS_DIR, ClipCache, decode_wav
 from narrator.cli import cli
-from narrator.codec import FRAME_SAMPLES, decode
 from narrator.config import Config, load_config
-from narrator.dsp import resample
 from narrator.models import Clip
-from narrator.pipeline import BuildReport, build
-from narrator.voicing import Synthesizer
+from narrator.voice.synthesizer import Synthesizer
 
 LANTERN = """The Lantern
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from narrator.catalog import Catalog
-from narrator.serve import BackgroundServer, serving
+from narrator.publish.catalog import Catalog
+from narrator.publish.serve import BackgroundServer, serving
 
 GPO = shutil.which("gpo") or "/usr/bin/gpo"
 

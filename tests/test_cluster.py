@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from narrator.cache import ClipCache
-from narrator.catalog import Catalog
+from narrator.build.lock import LOCK_NAME
+from narrator.build.pipeline import BuildReport, build
+from narrator.build.store import ClipCache
 from narrator.cli import cli
-from narrator.cluster import DaskPool, parse_scheduler
 from narrator.config import Config, load_config
 from narrator.errors import NarratorError
-from narrator.lock import LOCK_NAME
 from narrator.models import Voice
-from narrator.pipeline import BuildReport, build
-from narrator.voicing import Synthesizer, Tick
+from narrator.publish.catalog import Catalog
+from narrator.voice.cluster import DaskPool, parse_scheduler
+from narrator.voice.synthesizer import Synthesizer, Tick
 from tests.articles import HARBOUR
 
 distributed = pytest.importorskip(
@@ -100,7 +100,7 @@ def _refuse(*args: object) -> object:
 @pytest.fixture
 def no_local_voicing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail if a sentence is voiced in this process: on the cluster path, workers do it all."""
-    monkeypatch.setattr("narrator.workers.voice_one", _refuse)
+    monkeypatch.setattr("narrator.voice.workers.voice_one", _refuse)
 
 
 def _articles(root: Path, names: tuple[str, ...] = tuple(ARTICLES)) -> Path:
@@ -147,7 +147,7 @@ def test_local_cluster_build_matches_a_local_build(tmp_path: Path, config: Confi
     folder = _articles(tmp_path)
     reference = _build(folder, tmp_path / "local", config, tmp_path / "cache-local", jobs=1)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("narrator.workers.voice_one", _refuse)  # every clip from the workers
+        patch.setattr("narrator.voice.workers.voice_one", _refuse)  # every clip from the workers
         clustered = _build(
             folder, tmp_path / "cluster", config, tmp_path / "cache-cluster", scheduler="local:2"
         )
@@ -335,7 +335,7 @@ def own_scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
 def test_a_scheduler_lost_mid_build_is_one_error_and_leaves_the_output_alone(
     tmp_path: Path, config: Config, own_scheduler: tuple[str, subprocess.Popen[bytes]]
 ) -> None:
-    from narrator.cluster import ClusterError
+    from narrator.voice.cluster import ClusterError
 
     address, scheduler = own_scheduler
     folder = _articles(tmp_path)
@@ -400,18 +400,18 @@ def test_pool_keeps_at_most_a_window_of_tasks_outstanding(address: str) -> None:
 
 
 def test_a_worker_with_another_voice_model_is_refused(address: str) -> None:
-    from narrator.cluster import ClusterError
+    from narrator.voice.cluster import ClusterError
 
     voice = Voice("piper", "")
     with DaskPool(address, [voice]) as pool:
-        import narrator.synthesize
+        import narrator.voice.render
 
-        real = narrator.synthesize.voice_identity
+        real = narrator.voice.render.voice_identity
         try:  # the client believes in another model than the workers have
-            narrator.synthesize.voice_identity = lambda v: real(v) + "-other"
+            narrator.voice.render.voice_identity = lambda v: real(v) + "-other"
             results = pool.voice([(0, "Hello there.", voice)], None)
         finally:
-            narrator.synthesize.voice_identity = real
+            narrator.voice.render.voice_identity = real
         with pytest.raises(ClusterError, match="has another piper voice"):
             list(results)
 

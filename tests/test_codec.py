@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from narrator.codec import (
+from narrator.audio.codec import (
     ENCODER_GAIN_DB,
     FRAME_SAMPLES,
     _encode_pcm,
@@ -18,7 +18,7 @@ from narrator.codec import (
     stream_frames,
     stream_gap,
 )
-from narrator.dsp import resample
+from narrator.audio.dsp import resample
 from narrator.models import Clip
 
 RATE = 44100

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from narrator.build.lock import LOCK_NAME, OutputLocked, lock_output, sweep_temp_files
 from narrator.errors import NarratorError
-from narrator.lock import LOCK_NAME, OutputLocked, lock_output, sweep_temp_files
 from tests.output_check import audit, run_narrator, start_narrator, start_paused, write_article
 
 LOCKED = "another narrator build is writing to this folder"
@@ -122,8 +122,8 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path, articles: Path) ->
 
 
 def test_library_build_takes_the_lock_too(tmp_path: Path, articles: Path) -> None:
+    from narrator.build.pipeline import build
     from narrator.config import load_config
-    from narrator.pipeline import build
 
     out = tmp_path / "out"
     with lock_output(out), pytest.raises(OutputLocked):

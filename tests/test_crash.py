@@ -2,7 +2,7 @@
 
 Each test starts from a folder with one published episode, adds a new article,
 and kills the build either at a named point (the ``NARRATOR_TEST_PAUSE_AT``
-hook, ``narrator.checkpoints``) or after a measured delay (real kills that land
+hook, ``narrator.build.checkpoints``) or after a measured delay (real kills that land
 wherever the build happens to be). Then the previous feed, episode, catalog and
 clip cache must be intact, and the next build must complete.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from narrator.checkpoints import POINTS
+from narrator.build.checkpoints import POINTS
 from tests.output_check import (
     Snapshot,
     audit,

@@ -8,8 +8,8 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from narrator import dsp, leveling
-from narrator.leveling import Leveler
+from narrator.audio import dsp, leveling
+from narrator.audio.leveling import Leveler
 from narrator.models import Clip
 
 

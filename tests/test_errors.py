@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from mutagen.id3 import ID3
 
 from narrator.cli import cli
-from narrator.limits import MAX_BODY_CHARS
+from narrator.text.limits import MAX_BODY_CHARS
 from tests.output_check import audit, run_narrator, write_article
 
 GOOD_TITLE = "Harbour Lights"
@@ -159,7 +159,7 @@ def test_2mb_article_is_refused_with_the_limit_before_any_synthesis(site: Path) 
 
 
 def test_oversized_file_is_refused_without_reading_it(site: Path) -> None:
-    from narrator.limits import MAX_FILE_BYTES
+    from narrator.text.limits import MAX_FILE_BYTES
 
     big = site / "big.html"
     with big.open("wb") as fh:  # sparse: costs no disk and must not be read

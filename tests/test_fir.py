@@ -1,4 +1,4 @@
-"""The numpy filters of ``narrator.fir`` (and the limiter's window filters) equal scipy's.
+"""The numpy filters of ``narrator.audio.filters`` (and the limiter's window filters) equal scipy's.
 
 A build must not import scipy (0.55 s), so these filters replace scipy's; scipy is imported
 here, in the tests, as the reference.
@@ -14,7 +14,8 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly, sosfilt
 
-from narrator import dsp, fir
+from narrator.audio import dsp
+from narrator.audio import filters as fir
 
 # Lengths around the filter's 21 taps, the FFT sizes chosen for short inputs (from 256 up),
 # one block of the largest FFT (fir._FFT - 20 = 32748 samples) and several blocks.
@@ -147,9 +148,9 @@ def test_a_build_normalizes_and_encodes_without_importing_scipy() -> None:
     code = """
 import sys
 import numpy as np
-import narrator.pipeline
-from narrator import codec, dsp
-from narrator.leveling import Leveler, normalize_loudness
+import narrator.build.pipeline
+from narrator.audio import codec, dsp
+from narrator.audio.leveling import Leveler, normalize_loudness
 from narrator.models import Clip
 
 rng = np.random.default_rng(1)

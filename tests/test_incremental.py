@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import narrator.synthesize
-from narrator.cache import ClipCache
+import narrator.voice.render
+from narrator.build.pipeline import BuildReport, build
+from narrator.build.store import ClipCache
 from narrator.cli import cli
 from narrator.config import Config, load_config
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
-from narrator.pipeline import BuildReport, build
-from narrator.voicing import Synthesizer
+from narrator.voice.synthesizer import Synthesizer
 from tests.articles import HARBOUR
 
 MILL = """The Mill
@@ -117,7 +117,7 @@ def test_a_corrupt_cache_entry_warns_and_is_voiced_again(
     _build(folder, out, config, cache)
     entry = sorted(cache.rglob("*.wav"))[0]
     entry.write_bytes(entry.read_bytes()[:100])
-    with caplog.at_level(logging.WARNING, logger="narrator.cache"):
+    with caplog.at_level(logging.WARNING, logger="narrator.build.store"):
         report = _build(folder, out, config, cache, force=True)
     assert "corrupt" in caplog.text
     assert report.built == ["harbour-lights"]
@@ -152,14 +152,14 @@ def test_parallel_build_matches_the_serial_one(tmp_path: Path, config: Config) -
 def test_a_failing_article_is_reported_and_the_others_are_built(
     tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = narrator.synthesize.render
+    real = narrator.voice.render.render
 
     def render(text: str, voice: Voice) -> Clip:
         if "autumn" in text:
             raise NarratorError("the voice refused")
         return real(text, voice)
 
-    monkeypatch.setattr(narrator.synthesize, "render", render)
+    monkeypatch.setattr(narrator.voice.render, "render", render)
     folder = _articles(tmp_path, harbour=HARBOUR, mill=MILL)
     out = tmp_path / "out"
     report = _build(folder, out, config, tmp_path / "cache")

@@ -1,4 +1,4 @@
-"""Behaviour of narrator.ingest.read_article, checked against the real corpus."""
+"""Behaviour of narrator.text.ingest.read_article, checked against the real corpus."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from narrator.errors import NarratorError
-from narrator.ingest import read_article, slugify
 from narrator.models import Article, Block
-from narrator.readers import clean_text
+from narrator.text.ingest import read_article, slugify
+from narrator.text.readers import clean_text
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_accfa6063b6ad7f7.txt"

@@ -20,10 +20,10 @@ import requests
 import responses
 from click.testing import CliRunner, Result
 
-import narrator.backends as backends
-import narrator.backends.gtts as gtts_backend
+import narrator.voice.backends as backends
+import narrator.voice.backends.gtts as gtts_backend
+from narrator.audio.codec import encode_mp3
 from narrator.cli import cli
-from narrator.codec import encode_mp3
 from narrator.models import Clip
 from tests.output_check import audit, write_article
 

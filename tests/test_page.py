@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from narrator.catalog import Catalog, Entry
 from narrator.models import Chapter, Cue, Show
-from narrator.serve import BackgroundServer, serving
-from narrator.site import (
+from narrator.publish.catalog import Catalog, Entry
+from narrator.publish.page import (
     PAGE_NAME,
     parse_chapters,
     parse_vtt,
@@ -28,7 +27,8 @@ from narrator.site import (
     spoken_duration,
     write_page,
 )
-from narrator.transcript import to_chapters_json, to_vtt
+from narrator.publish.serve import BackgroundServer, serving
+from narrator.publish.transcripts import to_chapters_json, to_vtt
 
 NASTY = '../../etc/passwd & <script>alert(1)</script> "Q3"'
 CHROMIUM = Path("/usr/bin/chromium")

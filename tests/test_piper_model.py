@@ -21,18 +21,18 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
-from narrator.backends.piper import _load_voice, default_model_path
-from narrator.backends.piper_model import (
+from narrator.cli import cli
+from narrator.voice.backends.piper import _load_voice, default_model_path
+from narrator.voice.backends.piper_model import (
     MODEL_DIR_ENV,
     PREPARE_ENV,
     conv1d_to_conv2d,
     optimized_model,
     prepared_model,
 )
-from narrator.cli import cli
 
 SENTENCE = "The council said on Tuesday that it would respond jointly to the proposal."
-LOGGER = "narrator.backends"
+LOGGER = "narrator.voice.backends"
 
 
 @pytest.fixture
@@ -105,8 +105,8 @@ def test_second_call_reuses_the_prepared_file(original: Path) -> None:
     # A fresh process finds it too, without converting or even importing onnx.
     code = (
         "import sys\n"
-        "from narrator.backends.piper import default_model_path\n"
-        "from narrator.backends.piper_model import prepared_model\n"
+        "from narrator.voice.backends.piper import default_model_path\n"
+        "from narrator.voice.backends.piper_model import prepared_model\n"
         "print(prepared_model(default_model_path()))\n"
         "print('onnx' in sys.modules)\n"
     )
@@ -141,8 +141,8 @@ def test_processes_starting_together_convert_once(original: Path, tmp_path: Path
     code = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
-        "from narrator.backends.piper import default_model_path\n"
-        "from narrator.backends.piper_model import prepared_model\n"
+        "from narrator.voice.backends.piper import default_model_path\n"
+        "from narrator.voice.backends.piper_model import prepared_model\n"
         "print(prepared_model(default_model_path()))\n"
     )
     env = {**os.environ, MODEL_DIR_ENV: str(folder)}
@@ -391,7 +391,7 @@ def test_a_fresh_process_loads_the_optimized_model(
     code = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)\n"
-        "from narrator.backends.piper import _load_voice, default_model_path\n"
+        "from narrator.voice.backends.piper import _load_voice, default_model_path\n"
         "voice = _load_voice(default_model_path())\n"
         "print(voice.session.get_modelmeta().custom_metadata_map['narrator.prepared'])\n"
     )

@@ -20,11 +20,11 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from narrator.apple_categories import is_valid
-from narrator.codec import decode
+from narrator.audio.codec import decode
+from narrator.audio.dsp import integrated_loudness, true_peak_db
+from narrator.build.pipeline import build
 from narrator.config import load_config
-from narrator.dsp import integrated_loudness, true_peak_db
-from narrator.pipeline import build
+from narrator.publish.apple_categories import is_valid
 from tests.audio_measure import silent_runs
 
 BASE = "https://pod.example.org/show/"
@@ -271,8 +271,8 @@ def test_guid_and_first_date_survive_a_settings_change(podcast) -> None:  # type
 def test_generated_cover_is_drawn_once_and_again_when_the_title_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from narrator import cover as cover_module
     from narrator.models import Show
+    from narrator.publish import cover as cover_module
 
     drawn: list[str] = []
     real = cover_module._generated

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from narrator.errors import NarratorError
-from narrator.ingest import read_article
 from narrator.models import Article
-from narrator.segment import segment_article
-from narrator.speak import speak
+from narrator.text.ingest import read_article
+from narrator.text.normalize import speak
+from narrator.text.segment import segment_article
 
 WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No"})
 """Letters and numbers. Not modifier letters (``ˆ``, ``ʼ``), marks or ``_``: nobody says them."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from narrator.models import Article, Block, BlockKind, Segment
-from narrator.segment import segment_article, split_quotes
+from narrator.text.segment import segment_article, split_quotes
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -479,7 +479,7 @@ INGESTED_FILES = [
 @needs_corpus
 @pytest.mark.parametrize("file", INGESTED_FILES)
 def test_corpus_quotations_are_voiced_after_ingest(file: str) -> None:
-    ingest = pytest.importorskip("narrator.ingest")
+    ingest = pytest.importorskip("narrator.text.ingest")
     from narrator.errors import NarratorError
 
     try:

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from narrator.cli import cli
-from narrator.serve import (
+from narrator.publish.serve import (
     BackgroundServer,
     Listening,
     absolutize_feed,

@@ -10,9 +10,9 @@ from types import ModuleType
 
 import pytest
 
-from narrator import speak as S
 from narrator.models import Segment
-from narrator.speak import MAX_SENTENCE_CHARS, normalize, speak, split_sentences
+from narrator.text import normalize as S
+from narrator.text.normalize import MAX_SENTENCE_CHARS, normalize, speak, split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path("/work/shared/corpus")

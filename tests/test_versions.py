@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 import pytest
 
-from narrator.versions import package_version
+from narrator.build.versions import package_version
 
 
 @pytest.mark.parametrize(

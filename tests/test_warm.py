@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import narrator.pipeline
-from narrator.cache import ClipCache
+import narrator.build.pipeline
+from narrator.build.pipeline import build
+from narrator.build.store import ClipCache
 from narrator.config import Config, load_config
-from narrator.pipeline import build
-from narrator.voicing import BIG_BATCH, Synthesizer
-from narrator.workers import Split, WorkerPool
+from narrator.voice.synthesizer import BIG_BATCH, Synthesizer
+from narrator.voice.workers import Split, WorkerPool
 
 pytestmark = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="workers start ahead only with several cores"
@@ -36,7 +36,7 @@ def config() -> Config:
 def events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     """What happened, in order: worker pools made (with their split) and articles planned."""
     seen: list[tuple[str, object]] = []
-    real_init, real_plan = WorkerPool.__init__, narrator.pipeline.plan
+    real_init, real_plan = WorkerPool.__init__, narrator.build.pipeline.plan
 
     def init(self: WorkerPool, split: Split, voices: object) -> None:
         seen.append(("pool", split))
@@ -47,11 +47,11 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
         return real_plan(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(WorkerPool, "__init__", init)
-    monkeypatch.setattr(narrator.pipeline, "plan", plan)
+    monkeypatch.setattr(narrator.build.pipeline, "plan", plan)
     return seen
 
 
-def _build(folder: Path, tmp_path: Path, config: Config) -> narrator.pipeline.BuildReport:
+def _build(folder: Path, tmp_path: Path, config: Config) -> narrator.build.pipeline.BuildReport:
     synthesizer = Synthesizer(cache=ClipCache(tmp_path / "cache"))
     return build([folder], tmp_path / "out", config, synthesizer=synthesizer)
 

@@ -1,0 +1,279 @@
+"""Stage: the catalog of episodes → ``index.html``, a static listening page.
+
+One self-contained file (CSS and script inline, no CDN, no build step) that
+works from any web host, from ``narrator serve`` and from ``file://``: show art
+and title, a subscribe link, and per episode (newest first) an audio player,
+chapters that seek and a transcript that follows playback.
+
+Chapters and transcript cues are rendered into the markup from the episode's
+``.chapters.json`` and ``.vtt``, so nothing has to be fetched at run time
+(browsers refuse ``fetch`` from ``file://``). Every piece of text goes through
+``html.escape`` exactly once; the script is allowed by its SHA-256 in a
+Content-Security-Policy, so markup that slipped through could not run script.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from narrator.build.atomic import write_if_changed
+from narrator.models import Show
+from narrator.publish.catalog import Entry
+from narrator.publish.feed import FEED_NAME, absolute
+
+log = logging.getLogger(__name__)
+
+PAGE_NAME = "index.html"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+_TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})")
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class PageCue:
+    """One transcript line on the page."""
+
+    start: float
+    end: float
+    text: str
+    """Plain text (tags removed, entities decoded): escape it before use."""
+    quote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageChapter:
+    """One chapter on the page."""
+
+    start: float
+    title: str
+
+
+def _template(name: str) -> str:
+    templates = resources.files("narrator.publish").joinpath("templates")
+    return templates.joinpath(name).read_text(encoding="utf-8")
+
+
+def _seconds(stamp: str) -> float:
+    parts = stamp.split(":")
+    seconds = float(parts[-1])
+    for unit, value in zip((60, 3600), reversed(parts[:-1]), strict=False):
+        seconds += unit * int(value)
+    return seconds
+
+
+def parse_vtt(text: str) -> list[PageCue]:
+    """The cues of a WebVTT document (cue settings ignored, tags stripped, entities decoded)."""
+    cues: list[PageCue] = []
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    for block in blocks:
+        lines = block.split("\n")
+        for index, line in enumerate(lines):
+            match = _TIMING.match(line)
+            if match is None:
+                continue
+            raw = " ".join(lines[index + 1 :]).strip()
+            plain = " ".join(html.unescape(_TAG.sub("", raw)).split())
+            if plain:
+                cues.append(
+                    PageCue(
+                        start=_seconds(match.group(1)),
+                        end=_seconds(match.group(2)),
+                        text=plain,
+                        quote=raw.startswith("<v Quote>"),
+                    )
+                )
+            break
+    return cues
+
+
+def parse_chapters(text: str) -> list[PageChapter]:
+    """Chapters from a Podcasting 2.0 chapters document (entries without a title are skipped)."""
+    doc = json.loads(text)
+    chapters = []
+    for item in doc.get("chapters", []) if isinstance(doc, dict) else []:
+        if not isinstance(item, dict) or "startTime" not in item:
+            continue
+        title = str(item.get("title", "")).strip()
+        if title and item.get("toc", True) is not False:
+            chapters.append(PageChapter(float(item["startTime"]), title))
+    return sorted(chapters, key=lambda c: c.start)
+
+
+def clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def spoken_duration(seconds: float) -> tuple[str, str]:
+    """(``"3 min 20 s"``, ``"PT3M20S"``): for people and for ``<time datetime>``."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    words = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
+    if hours or minutes:
+        words[2] = f"{secs} s" if secs else ""
+    machine = "PT" + "".join(
+        f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if value
+    )
+    return " ".join(w for w in words if w), machine if machine != "PT" else "PT0S"
+
+
+def _date(entry: Entry) -> tuple[str, str]:
+    """(``"25 November 2026"``, ``"2026-11-25"``) for the episode's publication."""
+    try:
+        when = dt.datetime.fromisoformat(entry.first_published).date()
+    except ValueError:
+        return entry.first_published, entry.first_published
+    return f"{when.day} {when:%B %Y}", when.isoformat()
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _href(path: str) -> str:
+    """A relative link to a file in the output folder, escaped for an attribute."""
+    return _e(quote(path))
+
+
+def _companions(out_dir: Path, entry: Entry) -> tuple[list[PageChapter], list[PageCue]]:
+    chapters: list[PageChapter] = []
+    cues: list[PageCue] = []
+    chapters_file = entry.extras.get("chapters")
+    if chapters_file:
+        try:
+            chapters = parse_chapters((out_dir / chapters_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("%s: chapters left off the page (%s)", chapters_file, exc)
+    vtt_file = entry.extras.get("transcript_vtt")
+    if vtt_file:
+        try:
+            cues = parse_vtt((out_dir / vtt_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("%s: transcript left off the page (%s)", vtt_file, exc)
+    return chapters, cues
+
+
+def _episode_html(entry: Entry, chapters: Sequence[PageChapter], cues: Sequence[PageCue]) -> str:
+    ident = "ep-" + re.sub(r"[^A-Za-z0-9_-]", "-", entry.slug)
+    title = _e(entry.title)
+    date_text, date_iso = _date(entry)
+    duration_text, duration_iso = spoken_duration(entry.duration)
+    out = [
+        f'<article class="episode" id="{ident}" aria-labelledby="{ident}-title">',
+        f'<h2 id="{ident}-title">{title}</h2>',
+        f'<p class="meta"><time datetime="{_e(date_iso)}">{_e(date_text)}</time> · '
+        f'<time datetime="{duration_iso}">{duration_text}</time></p>',
+    ]
+    if entry.description:
+        out.append(f'<p class="description">{_e(entry.description)}</p>')
+    out.append(
+        f'<audio controls preload="metadata" src="{_href(entry.file)}" '
+        f'aria-label="{_e("Play: " + entry.title)}"></audio>'
+    )
+    out.append('<p class="now" aria-live="polite"></p>')
+    if chapters or cues:
+        out.append('<div class="parts">')
+    if chapters:
+        out += [
+            f'<section class="chapters" aria-labelledby="{ident}-chapters">',
+            f'<h3 id="{ident}-chapters">Chapters</h3>',
+            "<ol>",
+        ]
+        for number, chapter in enumerate(chapters, 1):
+            label = f"Play from {clock(chapter.start)}: chapter {number}, {chapter.title}"
+            out.append(
+                f'<li><button type="button" data-start="{chapter.start:.3f}" '
+                f'data-title="{_e(chapter.title)}" aria-label="{_e(label)}">'
+                f'<span class="time">{clock(chapter.start)}</span> '
+                f"<span>{_e(chapter.title)}</span></button></li>"
+            )
+        out += ["</ol>", "</section>"]
+    if cues:
+        out += [
+            f'<section class="transcript" aria-labelledby="{ident}-transcript">',
+            '<div class="transcript-head">',
+            f'<h3 id="{ident}-transcript">Transcript</h3>',
+            '<label><input type="checkbox" class="follow" checked> Follow along</label>',
+            "</div>",
+            f'<div class="cues" role="region" tabindex="0" '
+            f'aria-label="{_e("Transcript: " + entry.title)}">',
+        ]
+        for cue in cues:
+            css = ' class="quote"' if cue.quote else ""
+            out.append(
+                f'<p{css} data-start="{cue.start:.3f}" data-end="{cue.end:.3f}">{_e(cue.text)}</p>'
+            )
+        out += ["</div>", "</section>"]
+    if chapters or cues:
+        out.append("</div>")
+    links = [f'<a href="{_href(entry.file)}" download>Download MP3</a>']
+    if "transcript_vtt" in entry.extras:
+        links.append(f'<a href="{_href(entry.extras["transcript_vtt"])}">Transcript (WebVTT)</a>')
+    if "transcript_srt" in entry.extras:
+        links.append(f'<a href="{_href(entry.extras["transcript_srt"])}">Transcript (SRT)</a>')
+    if entry.url and entry.url.startswith(("http://", "https://")):
+        links.append(f'<a href="{_e(entry.url)}" rel="noopener">Original article</a>')
+    out.append(f'<p class="links">{" · ".join(links)}</p>')
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace ``{{name}}`` in one pass (a value that contains ``{{x}}`` stays as it is)."""
+
+    def replace(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def render_page(out_dir: Path, show: Show, entries: Sequence[Entry], cover_file: str | None) -> str:
+    """The listening page for ``entries`` (newest first, as in the feed)."""
+    ordered = sorted(entries, key=lambda e: (e.first_published, e.slug), reverse=True)
+    episodes = [_episode_html(e, *_companions(out_dir, e)) for e in ordered]
+    if not episodes:
+        episodes = ['<p class="empty">No episodes yet.</p>']
+    script = _template("page.js")
+    if "</script" in script.lower():
+        raise ValueError("page.js must not contain '</script'")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    feed_href = absolute(show.base_url, FEED_NAME)
+    cover = f'<img src="{_href(cover_file)}" alt="" width="144" height="144">' if cover_file else ""
+    return _fill(
+        _template("index.html"),
+        {
+            "lang": _e(show.language),
+            "title": _e(show.title),
+            "description": _e(show.description),
+            "author": _e(show.author),
+            "cover": cover,
+            "icon": f'<link rel="icon" href="{_href(cover_file)}">\n' if cover_file else "",
+            "feed_href": _e(feed_href),
+            "feed_text": _e(feed_href),
+            "episodes": "\n".join(episodes),
+            "css": _template("page.css"),
+            "js": script,
+            "script_hash": f"'sha256-{digest}'",
+        },
+    )
+
+
+def write_page(out_dir: Path, show: Show, entries: Sequence[Entry], cover_file: str | None) -> bool:
+    """Write ``index.html`` if its content changed; True if it was written."""
+    page = render_page(out_dir, show, entries, cover_file)
+    return write_if_changed(out_dir / PAGE_NAME, page.encode("utf-8"))

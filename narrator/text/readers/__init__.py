@@ -1,0 +1,42 @@
+"""Readers by file type: each turns decoded text into a :class:`Draft`.
+
+A reader knows its format's markup; what counts as boilerplate, slugs, dates and
+errors are handled once, in :mod:`narrator.text.ingest`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from narrator.models import Block, BlockKind
+
+__all__ = ["Draft", "clean_text"]
+
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+"""Soft hyphen, zero-width space, word joiner, BOM: format characters that are never spoken."""
+
+
+def clean_text(text: str) -> str:
+    """Drop invisible format characters and collapse runs of whitespace (NBSP too)."""
+    return " ".join(_INVISIBLE.sub("", text).split())
+
+
+@dataclass(slots=True)
+class Draft:
+    """What a reader found, before boilerplate filtering and validation."""
+
+    title: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    author: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    description: str = ""
+
+    def add(self, kind: BlockKind, text: str) -> None:
+        """Append a block of cleaned text; empty text is ignored."""
+        cleaned = clean_text(text)
+        if cleaned:
+            self.blocks.append(Block(kind, cleaned))
