@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from narrator.text.months import MONTH_ABBREVIATIONS, MONTH_NAMES, month_number
+
 __all__ = [
     "BOILERPLATE_RULES",
     "Byline",
@@ -142,23 +144,8 @@ def is_section_break(text: str) -> bool:
 
 
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH = (
-    r"(?P<month>" + "|".join(_MONTHS) + r"|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
-)
+_MONTH = r"(?P<month>" + "|".join(MONTH_NAMES) + r"|(?:" + "|".join(MONTH_ABBREVIATIONS) + r")\.?)"
+"""A month, full or short; matched ignoring case."""
 _DATE_FORMS = (
     rf"(?:{_WEEKDAY},?\s+)?{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})",
     rf"(?:{_WEEKDAY},?\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}})",
@@ -173,11 +160,10 @@ BY_AUTHOR = re.compile(r"^by\s+(?P<author>[^\W\d][\w.'â€™-]*(?:\s+[^\W\d][\w.'â€
 
 
 def _to_date(match: re.Match[str]) -> dt.date | None:
-    month_text = match.group("month").lower().rstrip(".")
-    if month_text.isdigit():
-        month = int(month_text)
-    else:
-        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(month_text[:3]))
+    month_text = match.group("month")
+    month = int(month_text) if month_text.isdigit() else month_number(month_text)
+    if month is None:
+        return None
     try:
         return dt.date(int(match.group("year")), month, int(match.group("day")))
     except ValueError:

@@ -7,20 +7,21 @@ errors are handled once, in :mod:`narrator.text.ingest`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from narrator.models import Block, BlockKind
+from narrator.text.chars import drop_invisible
 
 __all__ = ["Draft", "clean_text"]
 
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
-"""Soft hyphen, zero-width space, word joiner, BOM: format characters that are never spoken."""
-
 
 def clean_text(text: str) -> str:
-    """Drop invisible format characters and collapse runs of whitespace (NBSP too)."""
-    return " ".join(_INVISIBLE.sub("", text).split())
+    """Drop invisible format characters and collapse runs of whitespace (NBSP too).
+
+    The invisible characters are :data:`narrator.text.chars.INVISIBLE`;
+    ``str.split()`` already counts the odd spaces as whitespace.
+    """
+    return " ".join(drop_invisible(text).split())
 
 
 @dataclass(slots=True)
