@@ -1,0 +1,136 @@
+"""Titles and written abbreviations: ``Mr.``, ``Dr.``, ``St.``, ``Jr.``, ``No. 10``, ``e.g.``."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from narrator.text.normalize.sentence_ends import sentence_follows
+
+# Titles and abbreviations that may be written with or without a trailing period.
+# espeak (inside Piper) ends a sentence at "Mr." and reads "Gov" as a word, so
+# they are written out.  Only capitalised forms are listed: "st" or "no" in
+# lower case are ordinary words.
+TITLES: Final[dict[str, str]] = {
+    "Mr": "Mister",
+    "Mrs": "Missus",
+    "Ms": "Miz",
+    "Messrs": "Messieurs",
+    "Prof": "Professor",
+    "Gov": "Governor",
+    "Sen": "Senator",
+    "Rep": "Representative",
+    "Sgt": "Sergeant",
+    "Capt": "Captain",
+    "Cpt": "Captain",
+    "Col": "Colonel",
+    "Lt": "Lieutenant",
+    "Gen": "General",
+    "Maj": "Major",
+    "Cmdr": "Commander",
+    "Adm": "Admiral",
+    "Pres": "President",
+    "Rev": "Reverend",
+    "Hon": "Honorable",
+    "Fr": "Father",
+    "Supt": "Superintendent",
+    "Insp": "Inspector",
+}
+
+
+# Abbreviations that follow a name.
+POST_NOMINALS: Final[dict[str, str]] = {
+    "Jr": "Junior",
+    "Sr": "Senior",
+}
+
+
+# Abbreviations that are only abbreviations when written with a period.
+# (Written without one they are ordinary words, e.g. "no", "vs" is kept too.)
+DOTTED: Final[dict[str, str]] = {
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "etc.": "et cetera",
+    "vs.": "versus",
+    "vs": "versus",
+    "v.": "versus",
+    "approx.": "approximately",
+    "est.": "established",
+    "Inc.": "Incorporated",
+    "Ltd.": "Limited",
+    "Corp.": "Corporation",
+    "Co.": "Company",
+    "Dept.": "Department",
+    "Univ.": "University",
+    "Ave.": "Avenue",
+    "Blvd.": "Boulevard",
+    "Rd.": "Road",
+    "Mt.": "Mount",
+    "Ft.": "Fort",
+    "a.m.": "a m",
+    "p.m.": "p m",
+    "A.M.": "a m",
+    "P.M.": "p m",
+}
+
+
+def expand_titles(text: str) -> str:
+    """Mr/Mr. → Mister, Dr. → Doctor, Gov. → Governor, Jr. → Junior, St./Dr. by context.
+
+    Why: espeak ends a sentence at "Mr." (a false break and a pause) and reads
+    "Gov" as a word.  ``St`` and ``Dr`` before a capitalised name are Saint and
+    Doctor; after one (``Baker St.``) Street and Drive.  Fails: "St. John St."
+    style chains, and a title that really ends a sentence.
+    """
+    for abbr, spoken in TITLES.items():
+        text = re.sub(rf"\b{abbr}\.?(?=\s+[A-Z])", spoken, text)
+        text = re.sub(rf"\b{abbr}\.(?=\s)", spoken, text)
+
+    def street(m: re.Match[str]) -> str:
+        word, abbr = m.group(1), m.group(2)
+        full = {"St": "Street", "Dr": "Drive", "Ave": "Avenue", "Rd": "Road"}[abbr]
+        end = m.end()
+        dot = "." if m.group(3) and sentence_follows(m.string, end) else ""
+        return f"{word} {full}{dot}"
+
+    text = re.sub(
+        r"\b((?!(?:The|A|An|In|On|At|To|Of|And|Or|But|Mister|Doctor)\b)[A-Z][a-z]+)\s+"
+        r"(St|Dr|Ave|Rd)(\.)?(?!\s+[A-Z][a-z])(?![\w])",
+        street,
+        text,
+    )
+    text = re.sub(r"\bSt\.?(?=\s+[A-Z])", "Saint", text)
+    text = re.sub(r"\bDr\.?(?=\s+[A-Z])", "Doctor", text)
+    text = re.sub(r"\bDr\.(?=\s)", "Doctor", text)
+
+    def post(m: re.Match[str]) -> str:
+        spoken = POST_NOMINALS[m.group(1)]
+        return spoken + ("." if m.group(2) and sentence_follows(m.string, m.end()) else "")
+
+    text = re.sub(r"\b(Jr|Sr)(\.)?(?!\w)", post, text)
+    text = re.sub(r"(?<![\w.])(?:c|ca|circa)\.\s*(?=\d)", "circa ", text)
+    text = re.sub(r"\b[Nn]o\.\s*(?=\d)", "number ", text)
+    text = re.sub(r"\bNo\s+(?=\d)", "Number ", text)
+    text = re.sub(r"(?<![\w&])#(?=\d)", "number ", text)
+    return text
+
+
+def expand_dotted_abbreviations(text: str) -> str:
+    """e.g. → for example, i.e. → that is, etc. → et cetera, vs. → versus.
+
+    Why: espeak breaks the sentence at their periods.  The period is kept when
+    the abbreviation ends the sentence.  Fails: ``Co.`` could be Colorado.
+    """
+    for abbr, spoken in DOTTED.items():
+        if abbr in ("a.m.", "p.m.", "A.M.", "P.M."):
+            continue
+        pattern = rf"(?<![\w.]){re.escape(abbr)}" + (r"(?!\w)" if abbr.endswith(".") else r"\b")
+
+        def repl(m: re.Match[str], spoken: str = spoken, dotted: bool = abbr.endswith(".")) -> str:
+            end = m.end()
+            if dotted and (end >= len(m.string) or re.match(r"\s+[A-Z\"]", m.string[end:])):
+                return spoken + "." if sentence_follows(m.string, end) else spoken
+            return spoken
+
+        text = re.sub(pattern, repl, text)
+    return text

@@ -1,0 +1,54 @@
+"""The web's own writing: URLs, email addresses, hashtags and handles."""
+
+from __future__ import annotations
+
+import re
+
+
+def _speak_host(host: str) -> str:
+    host = re.sub(r"^www\.", "", host.lower())
+    return " dot ".join(p for p in host.split(".") if p)
+
+
+def speak_urls_and_emails(text: str) -> str:
+    """Read a URL as its site ("example dot com") and an email as "name at example dot com".
+
+    Why: a full address is noise when listened to, and espeak spells every
+    character.  Fails: a path that matters ("example.com/jobs") is dropped; bare
+    domains without ``www.`` or a scheme are only caught for common TLDs.
+    """
+
+    def email(m: re.Match[str]) -> str:
+        user = re.sub(r"[._-]+", " dot ", m.group(1))
+        return f"{user} at {_speak_host(m.group(2))}"
+
+    text = re.sub(r"\b([\w.+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b", email, text)
+
+    def url(m: re.Match[str]) -> str:
+        return _speak_host(m.group(1))
+
+    text = re.sub(r"\b(?:https?://|www\.)((?:[\w-]+\.)*[\w-]+)(?:[/?#][^\s)\]]*)?", url, text)
+    text = re.sub(
+        r"\b([a-z0-9-]+\.(?:com|org|net|edu|gov|io|co\.uk|uk|de|fr))(?:/[^\s)\]]*)?\b",
+        lambda m: _speak_host(m.group(1)),
+        text,
+    )
+    return text
+
+
+def _split_camel(word: str) -> str:
+    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", word)
+    return " ".join(parts) if parts else word
+
+
+def speak_hashtags_and_handles(text: str) -> str:
+    """``#IStandWithAhmed`` → "hashtag I Stand With Ahmed", ``@POTUS`` → "at POTUS".
+
+    Why: espeak says "number sign" or skips the mark.  Fails: all-lowercase
+    hashtags (``#istandwithahmed``) cannot be split into words.
+    """
+    text = re.sub(
+        r"(?<![\w&])#([A-Za-z]\w*)", lambda m: "hashtag " + _split_camel(m.group(1)), text
+    )
+    text = re.sub(r"(?<![\w.])@(\w+)", r"at \1", text)
+    return text
