@@ -13,6 +13,7 @@ import pytest
 
 from narrator.errors import NarratorError
 from narrator.models import Article, Block
+from narrator.text.chars import INVISIBLE
 from narrator.text.ingest import read_article, slugify
 from narrator.text.readers import clean_text
 
@@ -251,6 +252,28 @@ def test_date_inside_the_body_is_kept(tmp_path: Path) -> None:
 def test_invisible_characters_and_nbsp_leave_plain_words(tmp_path: Path) -> None:
     article = read_article(_write(tmp_path, "Biden-\u2060Harris of\u00a0Americans\n\nBody.\n"))
     assert article.title == "Biden-Harris of Americans"
+
+
+@pytest.mark.parametrize("char", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_each_invisible_character_joins_the_word_it_splits(tmp_path: Path, char: str) -> None:
+    article = read_article(_write(tmp_path, f"Gda{char}nsk\n\nBody{char} text.\n"))
+    assert (article.title, article.blocks[0].text) == ("Gdansk", "Body text.")
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("Sept. 22, 2015", dt.date(2015, 9, 22)),
+        ("Sep 22, 2015", dt.date(2015, 9, 22)),
+        ("22 DECEMBER 2015", dt.date(2015, 12, 22)),
+        ("Posted on may 1, 2020 by desk", dt.date(2020, 5, 1)),
+        ("Friday, Aug 21st, 2015", dt.date(2015, 8, 21)),
+    ],
+)
+def test_datelines_read_every_month_spelling(tmp_path: Path, line: str, published: dt.date) -> None:
+    article = read_article(_write(tmp_path, f"Title\n\n{line}\n\nBody text.\n"))
+    assert article.published == published
+    assert line in article.dropped
 
 
 def test_description_defaults_to_the_first_paragraph(tmp_path: Path) -> None:

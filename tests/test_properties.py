@@ -12,7 +12,6 @@ but "Gdańsk", "1994", "3" and "5" in "3.5" may not.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import unicodedata
 from collections import Counter
@@ -24,6 +23,7 @@ from hypothesis import strategies as st
 
 from narrator.errors import NarratorError
 from narrator.models import Article
+from narrator.text.chars import drop_invisible
 from narrator.text.ingest import read_article
 from narrator.text.normalize import speak
 from narrator.text.segment import segment_article
@@ -45,10 +45,6 @@ TOKENS = [
 ]  # fmt: skip
 
 
-INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
-"""Soft hyphen, zero-width space, word joiner, BOM: invisible, so they join, not split, words."""
-
-
 def words(text: str) -> list[str]:
     """Maximal runs of letters, digits and their combining marks (NFC), with a letter or digit."""
 
@@ -56,7 +52,7 @@ def words(text: str) -> list[str]:
         category = unicodedata.category(ch)
         return category in WORD_CATEGORIES or category[0] == "M"
 
-    runs = "".join(ch if part(ch) else " " for ch in INVISIBLE.sub("", text)).split()
+    runs = "".join(ch if part(ch) else " " for ch in drop_invisible(text)).split()
     return [
         unicodedata.normalize("NFC", run)
         for run in runs

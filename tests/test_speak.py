@@ -12,6 +12,7 @@ import pytest
 
 from narrator.models import Segment
 from narrator.text import normalize as S
+from narrator.text.chars import INVISIBLE
 from narrator.text.normalize import MAX_SENTENCE_CHARS, normalize, speak, split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +172,11 @@ def test_dates_times_and_units(written: str, spoken: str) -> None:
 @pytest.mark.parametrize(("written", "spoken"), SYMBOLS)
 def test_symbols_acronyms_and_scripts(written: str, spoken: str) -> None:
     assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize("char", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_invisible_characters_never_split_a_word(char: str) -> None:
+    assert normalize(f"Legar{char}e sailed to Mu{char}nich") == "Legare sailed to Munich"
 
 
 def test_no_digits_or_non_latin1_letters_survive() -> None:

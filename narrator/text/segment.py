@@ -7,7 +7,7 @@ nothing by its *shape* (“ versus ”). That way a curly opener closed by a
 straight mark, a closing mark typed as an opener (``would ”jointly respond”``)
 and GUM-style spaced marks all come out right.
 
-Rules, in the words of the issue:
+Rules:
 
 * apostrophes (``don't``, ``'90s``, ``Paul's``, ``Joneses'``) are not quotes;
 * nested quotes stay inside their outer quotation;
