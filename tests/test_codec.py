@@ -18,7 +18,7 @@ from narrator.audio.codec import (
     stream_frames,
     stream_gap,
 )
-from narrator.audio.dsp import resample
+from narrator.audio.transform import resample
 from narrator.models import Clip
 
 RATE = 44100

@@ -23,14 +23,9 @@ from narrator.audio.codec import (
     encode_mp3,
     stream_gap,
 )
-from narrator.audio.dsp import (
-    Samples,
-    fade,
-    resample,
-    resampled_length,
-    silence,
-)
+from narrator.audio.filters import Samples
 from narrator.audio.leveling import Leveler, LevelStore
+from narrator.audio.transform import fade, resample, resampled_length, silence
 from narrator.config import AudioSettings, Pauses
 from narrator.models import Clip, Cue, Segment, Utterance
 

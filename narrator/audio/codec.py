@@ -173,7 +173,7 @@ def encode_chunks(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from narrator.audio.dsp import resample, resampled_length
+    from narrator.audio.transform import resample, resampled_length
 
     names = [chunk_key(k, rate, out_rate, bitrate_kbps, quality) for k in keys]
     frames = [stream_frames(resampled_length(n, rate, out_rate)) for n in lengths]

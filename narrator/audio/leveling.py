@@ -30,15 +30,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from narrator.audio.dsp import (
-    PeakEnvelope,
-    Samples,
-    Weighted,
-    check_peaks,
-    gated_loudness,
-    limit_piece,
-    quantize_db,
-)
+from narrator.audio.filters import Samples
+from narrator.audio.loudness import Weighted, gated_loudness, quantize_db
+from narrator.audio.peak import PeakEnvelope, check_peaks, limit_piece
 from narrator.models import Clip
 
 log = logging.getLogger(__name__)
@@ -54,7 +48,8 @@ REVISION = 1
 
 
 class LevelStore(Protocol):
-    """Where per-chunk metering results are kept between builds (``cache.ClipCache``)."""
+    """Where per-chunk metering results are kept between builds
+    (``narrator.build.store.ClipCache``)."""
 
     def get_hops(self, key: str) -> bytes | None: ...
 
