@@ -1,4 +1,5 @@
-"""The numpy filters of ``narrator.audio.filters`` (and the limiter's window filters) equal scipy's.
+"""The numpy filters of ``narrator.audio.filters`` (resampling, true peak, K-weighting, the
+limiter's window filters) equal scipy's.
 
 A build must not import scipy (0.55 s), so these filters replace scipy's; scipy is imported
 here, in the tests, as the reference.

@@ -1,7 +1,8 @@
 """Stage: clips + pause plan → one episode of audio, in chunks, with exact timings.
 
-One join per chunk (never pydub's quadratic sum), one loudness pass over the
-whole episode, one resample of each chunk to the output rate when it is encoded.
+One join per chunk (never pydub's quadratic sum), one gain for the whole
+episode (metered and limited chunk by chunk: ``narrator.audio.leveling``), one
+resample of each chunk to the output rate when it is encoded.
 """
 
 from __future__ import annotations

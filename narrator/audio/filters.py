@@ -16,7 +16,8 @@ precision (the tests compare them):
   ``minimum_filter1d`` and ``uniform_filter1d`` for the limiter's gain curve,
   which is 1 beyond both ends (the only edge they handle).
 
-Other rate changes (for example gTTS's 24 kHz to 44.1 kHz) still use scipy.
+Other rate changes (for example gTTS's 24 kHz to 44.1 kHz) still use scipy
+(``narrator.audio.transform.resample`` imports it only then).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The episode gets one gain (a multiple of ``GAIN_STEP_DB``) that brings its
 integrated loudness (BS.1770-4) to the target once every chunk has been through
 the look-ahead true-peak limiter. Each chunk is limited on its own: its result
 depends on nothing but its samples and the gain, to the bit, so it is keyed by
-content (``level_key``) and what was computed for it (its K-weighted energy per
+content (``Leveler.key``) and what was computed for it (its K-weighted energy per
 100 ms, before and after limiting) is kept in the store. A rebuild after an edit
 then meters and limits only the chunks that changed, and keeps the previous
 gain while the episode still lands within ``TOLERANCE_LU`` of the target
