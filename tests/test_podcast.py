@@ -21,11 +21,10 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from narrator.audio.codec import decode
-from narrator.audio.dsp import integrated_loudness, true_peak_db
 from narrator.build.pipeline import build
 from narrator.config import load_config
 from narrator.publish.apple_categories import is_valid
-from tests.audio_measure import silent_runs
+from tests.audio_measure import integrated_loudness, silent_runs, true_peak_db
 
 BASE = "https://pod.example.org/show/"
 NS = {
