@@ -115,10 +115,10 @@ def test_unused_warm_workers_are_stopped(config: Config) -> None:
     pool = synthesizer._warm
     assert pool is not None
     deadline = time.monotonic() + 30
-    processes = list((getattr(pool._pool, "_processes", None) or {}).values())
+    processes = pool.processes()
     while len(processes) < (os.cpu_count() or 1) and time.monotonic() < deadline:
         time.sleep(0.05)
-        processes = list((getattr(pool._pool, "_processes", None) or {}).values())
+        processes = pool.processes()
     assert processes and all(p.is_alive() for p in processes)
     synthesizer.close()
     assert synthesizer._warm is None

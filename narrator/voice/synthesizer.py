@@ -131,7 +131,7 @@ class Synthesizer:
         their threads sleep rather than spin while they wait, which keeps a larger
         batch within about 10 % of one thread per worker.
         """
-        from narrator.voice.backends.piper import THREADS_ENV
+        from narrator.voice.backends import threads_setting
         from narrator.voice.workers import Split, WorkerPool, choose_split
 
         if self.scheduler or self._warm is not None:
@@ -140,7 +140,7 @@ class Synthesizer:
         split = choose_split(self.jobs, self.threads, cores)
         if split.processes < 2:
             return
-        if few and self.threads is None and THREADS_ENV not in os.environ:
+        if few and self.threads is None and threads_setting() is None:
             split = Split(split.processes, cores)
         log.debug(
             "starting %d synthesis workers x %d threads ahead of planning",
@@ -294,7 +294,7 @@ class Synthesizer:
         self, work: Sequence[tuple[str, str, Voice]]
     ) -> Iterator[Iterator[tuple[str, Voiced]]]:
         """``(key, result)`` for each ``(key, text, voice)``, voiced here or in workers."""
-        from narrator.voice.backends.piper import THREADS_ENV
+        from narrator.voice.backends import ThreadBudget, set_threads, threads_setting
         from narrator.voice.workers import (
             WorkerPool,
             choose_split,
@@ -314,8 +314,8 @@ class Synthesizer:
             warm.terminate()
             warm = None
         if not work or (split.processes == 1 and not self.scheduler and warm is None):
-            if self.threads is not None:
-                os.environ.setdefault(THREADS_ENV, str(split.threads))
+            if self.threads is not None and threads_setting() is None:
+                set_threads(ThreadBudget(split.threads))
             warm_imports(AUDIO_MODULES)
             yield (
                 (key, voice_one(i, text, voice, self.fallback))
