@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
 from narrator.cli import cli
+from narrator.voice.backends import ThreadBudget
 from narrator.voice.backends.piper import default_model_path, load_voice
 from narrator.voice.backends.piper_model import (
     MODEL_DIR_ENV,
@@ -455,3 +456,11 @@ def test_switched_off_the_voice_loads_without_writing_a_model(
     assert not _is_prepared(voice)
     assert len(_speak(voice)) > 22050
     assert _onnx_files(private_dir) == []
+
+
+def test_the_session_uses_the_thread_budget(original: Path) -> None:
+    shared = load_voice(original, ThreadBudget(2, spin=False)).session.get_session_options()
+    assert shared.intra_op_num_threads == 2
+    assert shared.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    alone = load_voice(original, ThreadBudget(1)).session.get_session_options()
+    assert alone.intra_op_num_threads == 1

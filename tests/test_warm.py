@@ -12,8 +12,9 @@ import narrator.build.pipeline
 from narrator.build.pipeline import build
 from narrator.build.store import ClipCache
 from narrator.config import Config, load_config
+from narrator.voice.backends import ThreadBudget
 from narrator.voice.synthesizer import BIG_BATCH, Synthesizer
-from narrator.voice.workers import Split, WorkerPool
+from narrator.voice.workers import Split, WorkerPool, worker_budget
 
 pytestmark = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="workers start ahead only with several cores"
@@ -123,3 +124,8 @@ def test_unused_warm_workers_are_stopped(config: Config) -> None:
     synthesizer.close()
     assert synthesizer._warm is None
     assert not any(p.is_alive() for p in processes)
+
+
+def test_workers_that_share_the_cores_let_waiting_threads_sleep() -> None:
+    assert worker_budget(Split(2, 2)) == ThreadBudget(2, spin=False)
+    assert worker_budget(Split(1, 4)) == ThreadBudget(4, spin=True)

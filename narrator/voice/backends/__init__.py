@@ -82,9 +82,10 @@ def threads_setting() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def set_threads(budget: ThreadBudget) -> None:
+def set_threads(budget: ThreadBudget | None) -> None:
     """Give every backend of this process ``budget`` for the voices it loads from now on
-    (voices already loaded keep theirs: set it before the first sentence)."""
+    (None: the user's setting again). Voices already loaded keep theirs: set it before
+    the first sentence."""
     global _budget
     _budget = budget
 
