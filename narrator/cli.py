@@ -102,8 +102,11 @@ def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
 
 def _config(ctx: click.Context) -> Any:
     from narrator.config import load_config
+    from narrator.voice.config_check import check_voice_config
 
-    return load_config(ctx.obj["config_path"])
+    config = load_config(ctx.obj["config_path"])
+    check_voice_config(config)
+    return config
 
 
 def _cache_dir_option(f: F) -> F:

@@ -182,15 +182,7 @@ def _check_url(key: str, value: str, path: Path) -> None:
 
 
 def _check_voice(section: str, voice: Voice, path: Path) -> None:
-    from narrator.voice.backends import registry
-
-    known = registry()
-    if voice.backend not in known:
-        raise NarratorError(
-            f"'{section}.backend' is not a voice backend: {voice.backend!r}",
-            path=path,
-            hint="choose one of: " + ", ".join(sorted(known)),
-        )
+    # The backend's name is the voice stage's to check (narrator.voice.config_check).
     if not _LANG.match(voice.language):
         raise NarratorError(
             f"'{section}.language' is not a language code: {voice.language!r}",
@@ -241,15 +233,6 @@ def _check_values(config: Config, path: Path) -> None:
             raise NarratorError(f"'pauses.{name}' must be between 0 and 10 seconds", path=path)
     _check_voice("voice", config.narration, path)
     _check_voice("quote_voice", config.quote, path)
-    if config.scheduler:
-        from narrator.voice.cluster import parse_scheduler
-
-        try:
-            parse_scheduler(config.scheduler)
-        except NarratorError as exc:
-            raise NarratorError(
-                f"'build.scheduler' is {exc.message}", path=path, hint=exc.hint
-            ) from exc
 
 
 def load_config(path: Path | None = None) -> Config:
