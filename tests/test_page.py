@@ -19,12 +19,12 @@ import pytest
 
 from narrator.models import Chapter, Cue, Show
 from narrator.publish.catalog import Catalog, Entry
+from narrator.publish.durations import clock, cue_stamp, itunes_duration, spoken_duration
 from narrator.publish.page import (
     PAGE_NAME,
     parse_chapters,
     parse_vtt,
     render_page,
-    spoken_duration,
     write_page,
 )
 from narrator.publish.serve import BackgroundServer, serving
@@ -162,6 +162,17 @@ def test_chapters_come_back_in_order() -> None:
 )
 def test_durations_for_people_and_machines(seconds: float, words: str, iso: str) -> None:
     assert spoken_duration(seconds) == (words, iso)
+
+
+def test_every_duration_format_rounds_its_own_way() -> None:
+    # The feed rounds to the second, a chapter's clock truncates (it starts in that second),
+    # transcripts keep milliseconds.
+    assert itunes_duration(3599.6) == "01:00:00"
+    assert clock(59.9) == "0:59"
+    assert clock(3725.2) == "1:02:05"
+    assert clock(-3) == "0:00"
+    assert cue_stamp(3661.2504, ".") == "01:01:01.250"
+    assert cue_stamp(-1, ",") == "00:00:00,000"
 
 
 # --- the page in headless Chromium -------------------------------------------------------------

@@ -21,6 +21,7 @@ from urllib.parse import quote, urljoin
 from narrator.build.atomic import write_if_changed
 from narrator.models import Show
 from narrator.publish.catalog import Entry
+from narrator.publish.durations import itunes_duration
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,6 @@ def podcast_guid(feed_url: str) -> str:
     """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL, no scheme or trailing slash."""
     bare = feed_url.split("://", 1)[-1].rstrip("/")
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
-
-
-def itunes_duration(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

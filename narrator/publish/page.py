@@ -30,6 +30,7 @@ from urllib.parse import quote
 from narrator.build.atomic import write_if_changed
 from narrator.models import Show
 from narrator.publish.catalog import Entry
+from narrator.publish.durations import clock, spoken_duration
 from narrator.publish.feed import FEED_NAME, absolute
 
 log = logging.getLogger(__name__)
@@ -108,28 +109,6 @@ def parse_chapters(text: str) -> list[PageChapter]:
         if title and item.get("toc", True) is not False:
             chapters.append(PageChapter(float(item["startTime"]), title))
     return sorted(chapters, key=lambda c: c.start)
-
-
-def clock(seconds: float) -> str:
-    """``m:ss`` or ``h:mm:ss``."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def spoken_duration(seconds: float) -> tuple[str, str]:
-    """(``"3 min 20 s"``, ``"PT3M20S"``): for people and for ``<time datetime>``."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    words = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
-    if hours or minutes:
-        words[2] = f"{secs} s" if secs else ""
-    machine = "PT" + "".join(
-        f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if value
-    )
-    return " ".join(w for w in words if w), machine if machine != "PT" else "PT0S"
 
 
 def _date(entry: Entry) -> tuple[str, str]:
