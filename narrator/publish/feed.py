@@ -55,6 +55,18 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
+def channel_link(show: Show) -> str:
+    """The show's web page for the channel's (and its image's) ``<link>``.
+
+    RSS 2.0 requires the element. Without a configured ``[show] link`` the
+    listening page is the show's page: at ``base_url``, or, when that is not
+    configured either, the folder the feed lies in (``./``, relative like every
+    other URL of such a feed; feedparser and podcastparser resolve it against
+    the feed's address, and ``narrator serve`` makes it absolute).
+    """
+    return show.link or show.base_url or "./"
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, tag, attrs)
     if text is not None:
@@ -73,7 +85,7 @@ def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
     _sub(channel, "title", show.title)
-    _sub(channel, "link", show.link or show.base_url or "https://github.com/narrator")
+    _sub(channel, "link", channel_link(show))
     _sub(channel, "description", show.description)
     _sub(channel, "language", show.language)
     _sub(channel, "generator", "narrator")
@@ -92,7 +104,7 @@ def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> 
         image = _sub(channel, "image")
         _sub(image, "url", cover_url)
         _sub(image, "title", show.title)
-        _sub(image, "link", show.link or show.base_url or "https://github.com/narrator")
+        _sub(image, "link", channel_link(show))
     category, _, subcategory = show.category.partition("/")
     cat = ET.SubElement(channel, _q("itunes", "category"), {"text": category.strip()})
     if subcategory:

@@ -144,7 +144,8 @@ def request_base(request: web.BaseRequest) -> str:
 
 
 def absolutize_feed(feed: bytes, base: str) -> bytes:
-    """``feed`` with every relative file URL (enclosure, art, transcripts, chapters) under ``base``.
+    """``feed`` with every relative URL (enclosure, art, transcripts, chapters, the show's
+    page) under ``base``.
 
     URLs that are already absolute (a configured base URL) are left alone.
     """
@@ -156,10 +157,11 @@ def absolutize_feed(feed: bytes, base: str) -> bytes:
             if value is not None and "://" not in value:
                 element.set(attribute, urljoin(base, value))
                 changed = True
-    image_url = root.find("channel/image/url")
-    if image_url is not None and image_url.text and "://" not in image_url.text:
-        image_url.text = urljoin(base, image_url.text)
-        changed = True
+    for path in ("channel/link", "channel/image/url", "channel/image/link"):
+        element = root.find(path)
+        if element is not None and element.text and "://" not in element.text:
+            element.text = urljoin(base, element.text)
+            changed = True
     channel = root.find("channel")
     atom_link = f"{{{NS['atom']}}}link"
     if changed and channel is not None and channel.find(atom_link) is None:
