@@ -22,14 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from narrator.cli import cli
-from narrator.publish.serve import (
-    BackgroundServer,
-    Listening,
-    absolutize_feed,
-    content_type,
-    lan_addresses,
-    serving,
-)
+from narrator.publish.serve import Listening, absolutize_feed, content_type, lan_addresses
+from tests.serving import BackgroundServer, serving
 
 SECRET = "top secret: must never be served"
 
