@@ -1,8 +1,11 @@
-"""The whole build: articles in, episodes, catalog and feed out.
+"""The whole build: articles in, episodes, catalog, feed and page out.
 
-Reading stages (ingest, segment, speak) never touch the output folder; the
-writing stages write atomically. An article that fails is reported and
-skipped; the others are still built and listed.
+The steps: collect the article files, read and plan each article (ingest,
+segment, speak: these never touch the output folder), skip those whose build
+key is unchanged, voice the rest in one batch, write each episode as its clips
+arrive (``narrator.build.episode``, atomically), then publish the feed and the
+page. An article that fails is reported and skipped; the others are still
+built and listed.
 """
 
 from __future__ import annotations
