@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from narrator import __version__
 from narrator.build.checkpoints import checkpoint
@@ -30,7 +31,7 @@ from narrator.build.episode import (
 from narrator.build.lock import lock_output
 from narrator.config import Config
 from narrator.errors import NarratorError
-from narrator.models import Article, Utterance, Voice
+from narrator.models import Article, Clip, Utterance, Voice
 from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
@@ -42,6 +43,9 @@ from narrator.text.segment import segment_article
 from narrator.voice.cluster import ClusterError
 from narrator.voice.render import voice_identity
 from narrator.voice.synthesizer import Progress, Request, SynthesisFailed, Synthesizer
+
+if TYPE_CHECKING:
+    from narrator.build.store import ClipCache
 
 log = logging.getLogger(__name__)
 
@@ -363,19 +367,7 @@ def _voice_and_write(
             try:
                 if isinstance(outcome, SynthesisFailed):
                     raise _synthesis_error(planned, outcome) from outcome
-                checkpoint("after-synthesis")
-                entry = write_episode(
-                    planned,
-                    outcome,
-                    target.config,
-                    target.out_dir,
-                    target.cover,
-                    target.catalog,
-                    synthesizer.cache,
-                )
-                checkpoint("before-catalog")
-                target.catalog.put(entry)
-                target.catalog.save()
+                _write_and_list(planned, outcome, target, synthesizer.cache)
                 report.built.append(planned.article.slug)
                 if time.perf_counter() - published > PUBLISH_EVERY_S:
                     # The MP3 was replaced in place: list its new length soon, not
@@ -390,6 +382,19 @@ def _voice_and_write(
         for index, planned in enumerate(work):
             if index not in finished:
                 _fail(report, planned.article, NarratorError(exc.message, hint=exc.hint))
+
+
+def _write_and_list(
+    planned: PlannedEpisode, clips: Sequence[Clip], target: _Target, store: ClipCache | None
+) -> None:
+    """Write the episode, then put it in the catalog (saved at once: the MP3 is out)."""
+    checkpoint("after-synthesis")
+    entry = write_episode(
+        planned, clips, target.config, target.out_dir, target.cover, target.catalog, store
+    )
+    checkpoint("before-catalog")
+    target.catalog.put(entry)
+    target.catalog.save()
 
 
 def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
