@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_type_hints
 from urllib.parse import urlparse
 
 from narrator.errors import NarratorError
@@ -85,36 +85,47 @@ DEFAULT_QUOTE_DELIVERY = {"pitch": 0.92, "length_scale": 1.05}
 
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
-_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "show": {
-        "title": str,
-        "author": str,
-        "description": str,
-        "language": str,
-        "base_url": str,
-        "email": str,
-        "category": str,
-        "explicit": bool,
-        "cover": str,
-        "link": str,
-    },
-    "voice": {"backend": str, "name": str, "length_scale": (int, float), "language": str},
-    "quote_voice": {
-        "backend": str,
-        "name": str,
-        "length_scale": (int, float),
-        "pitch": (int, float),
-        "language": str,
-    },
-    "pauses": {name: (int, float) for name in Pauses.__dataclass_fields__},
-    "audio": {
-        "bitrate": int,
-        "sample_rate": int,
-        "loudness": (int, float),
-        "true_peak": (int, float),
-    },
-    "build": {"scheduler": str},
+TomlType = type | tuple[type, ...]
+"""What ``isinstance`` accepts for a key's TOML value."""
+
+_TOML_TYPES: dict[object, TomlType] = {
+    str: str,
+    bool: bool,
+    int: int,
+    float: (int, float),  # TOML writes 1 for 1.0
+    Path | None: str,  # a path relative to the configuration file
+    str | None: str,
 }
+
+
+def _keys(
+    cls: type, *, only: tuple[str, ...] = (), leave_out: tuple[str, ...] = ()
+) -> dict[str, TomlType]:
+    """The TOML keys of a settings dataclass: one per field, typed from its annotation.
+
+    A field whose type has no TOML form here (a new kind of setting) fails at import,
+    not when a user first sets it.
+    """
+    hints = get_type_hints(cls)
+    names = [
+        f.name for f in fields(cls) if (not only or f.name in only) and f.name not in leave_out
+    ]
+    unknown = [name for name in names if hints[name] not in _TOML_TYPES]
+    if unknown:
+        raise TypeError(f"{cls.__name__}: no TOML type for {', '.join(unknown)}")
+    return {name: _TOML_TYPES[hints[name]] for name in names}
+
+
+_SCHEMA: dict[str, dict[str, TomlType]] = {
+    "show": _keys(Show),
+    # The narration voice's pitch stays 1: only quotations get a different delivery.
+    "voice": _keys(Voice, leave_out=("pitch",)),
+    "quote_voice": _keys(Voice),
+    "pauses": _keys(Pauses),
+    "audio": _keys(AudioSettings),
+    "build": _keys(Config, only=("scheduler",)),
+}
+"""Every section of ``narrator.toml`` (but ``[lexicon]``, a table of words) and its keys."""
 
 
 def _check_table(data: dict[str, Any], path: Path) -> None:
@@ -148,7 +159,7 @@ def _check_table(data: dict[str, Any], path: Path) -> None:
                 )
 
 
-_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
+_TYPE_NAMES: dict[TomlType, str] = {
     str: "string",
     bool: "boolean (true or false)",
     int: "whole number",
