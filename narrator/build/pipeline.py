@@ -140,8 +140,12 @@ def build_key(
 
 
 def describe(article: Article) -> str:
-    """The description ingest found (the page's own or its opening paragraph), else the title."""
-    return article.description or article.title
+    """The description ingest found (the page's own or its opening paragraph), else the title;
+    a corrected web article's says when it was updated."""
+    text = article.description or article.title
+    if article.updated is not None:
+        text += f" (Updated {article.updated.day} {article.updated:%B %Y}.)"
+    return text
 
 
 def segment_label(utterance: Utterance, width: int = 40) -> str:
@@ -189,7 +193,7 @@ def write_episode(
     duration = assembled.duration
     chapters = make_chapters(assembled.cues, duration, article.title)
     transcript_text = "\n".join(c.text for c in assembled.cues)
-    first_published = catalog.first_published(article.slug)
+    first_published = catalog.first_published(article.slug, published=article.published)
     article_date = article.published.isoformat() if article.published else None
     description = describe(article)
     episodes = out_dir / EPISODES_DIR
