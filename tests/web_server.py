@@ -85,7 +85,7 @@ class WebServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 server.handle(self)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
@@ -111,7 +111,7 @@ class WebServer:
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path
-        route = self.routes.get(path.split("#")[0])
+        route = self.routes.get(path, self.routes.get(path.split("?")[0]))
         if isinstance(route, list):
             route = route.pop(0) if len(route) > 1 else route[0]
         headers = {k.lower(): v for k, v in request.headers.items()}

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MIN_ARTICLE_CHARS = 300
 """Extracted article text shorter than this is a stub (login wall, teaser), not an article."""
+NO_ARTICLE_CHARS = 80
+"""Less text than this (a menu's words) without login words: there is no article at all."""
 WALL_WORDS = re.compile(
     r"\b(subscribe|subscription|sign in|log ?in|register|paywall|members only)\b", re.IGNORECASE
 )
@@ -72,14 +74,14 @@ def check_article(html: str, url: str) -> int:
     except Exception as exc:  # trafilatura has no exception family of its own
         raise NarratorError("cannot extract the article", path=url, hint=str(exc)) from exc
     length = len(" ".join(text.split()))
-    if length == 0:
+    wall = WALL_WORDS.search(text)
+    if length < NO_ARTICLE_CHARS and wall is None:
         raise NarratorError(
             "no extractable article on the page",
             path=url,
             hint="link to the article itself, not a home or index page",
         )
     if length < MIN_ARTICLE_CHARS:
-        wall = WALL_WORDS.search(text)
         raise NarratorError(
             f"only {length} characters of article text"
             + (f" (it says {wall.group(0)!r})" if wall else ""),

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from xml.sax import SAXException
 from urllib.parse import urljoin
 
 from narrator.errors import NarratorError
@@ -141,14 +142,19 @@ def _xml_feed(page: Page) -> Feed:
             "content-type": page.headers.get("content-type", "application/xml"),
         },
     )
-    if not parsed.get("version") or (parsed.get("bozo") and not parsed.entries):
-        reason = parsed.get("bozo_exception")
+    reason = parsed.get("bozo_exception")
+    malformed = isinstance(reason, SAXException)
+    linked = any(e.get("link") or e.get("id") for e in parsed.entries)
+    if not parsed.get("version") or (malformed and not linked):
         raise NarratorError(
             "not a valid RSS or Atom feed",
             path=page.url,
             hint=f"{reason}" if reason else "the document is neither RSS nor Atom",
         )
-    raw = []
+    early: list[tuple[str | None, FeedItem | None]] = []
+    if malformed:
+        early.append((f"the feed is not well-formed XML ({reason}); read as far as possible", None))
+    raw = early
     for entry in parsed.entries:
         contents = entry.get("content") or []
         content = max((c.get("value", "") for c in contents), key=len, default=None)

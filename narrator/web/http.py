@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ class Limits:
     read_timeout: float = 30.0
     """Seconds to wait for each part of the answer."""
     max_redirects: int = 5
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = 10_000_000
     """The body's size cap, after decompression (so a small gzip bomb is caught too)."""
     retries: int = 2
     """Retries after a 5xx answer or a connection error (never after a 4xx)."""
@@ -168,12 +169,11 @@ class Client:
                 response = self.session.get(
                     current, headers=headers, timeout=timeout, allow_redirects=False, stream=True
                 )
-            except requests.Timeout as exc:
-                raise FetchError(
-                    "the server did not answer in time", path=original, hint=_reason(exc)
-                ) from exc
             except requests.RequestException as exc:
-                raise FetchError("cannot connect", path=original, hint=_reason(exc)) from exc
+                message = (
+                    "the server did not answer in time" if _timed_out(exc) else ("cannot connect")
+                )
+                raise FetchError(message, path=original, hint=_reason(exc)) from exc
             with response:
                 if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
@@ -244,17 +244,34 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
     yield from response.iter_content(chunk_size=64 * 1024)
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost cause of a requests error, in a few words."""
-    seen = exc
-    while True:
-        inner = seen.args[0] if seen.args and isinstance(seen.args[0], Exception) else None
-        inner = getattr(seen, "reason", None) if inner is None else inner
-        if not isinstance(inner, Exception) or inner is seen:
-            break
-        seen = inner
-    text = str(seen)
-    return text.split(": ", 1)[-1] if "object at 0x" in text else text
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps (requests → urllib3's MaxRetryError → its reason)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in current.args if isinstance(a, BaseException)), None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__
+
+
+def _timed_out(exc: BaseException) -> bool:
+    import requests
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    return any(isinstance(e, (requests.Timeout, Urllib3Timeout)) for e in _causes(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests error, without urllib3's connection-pool preamble."""
+    *_, inner = _causes(exc)
+    text = str(inner)
+    if text.startswith(("HTTPConnectionPool(", "HTTPSConnectionPool(")) and "): " in text:
+        text = text.split("): ", 1)[1]
+    text = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>: ", "", text)
+    return text.strip() or type(inner).__name__
 
 
 def decode_page(page: Page) -> str:
