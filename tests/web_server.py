@@ -29,9 +29,14 @@ def article_page(
     canonical: str | None = None,
     extra: str = "",
     charset: str | None = "UTF-8",
+    short: bool = False,
 ) -> str:
-    """The corpus page with another headline, metadata and (``extra``) one more paragraph."""
+    """The corpus page with another headline, metadata and (``extra``) one more paragraph;
+    ``short`` keeps only its first paragraph (a quick build)."""
     page = CLOCK_PAGE.replace(CLOCK_TITLE, title)
+    if short:
+        start = page.index('<figure class="wp-block-image')
+        page = page[:start] + page[page.index('<p class="wikinews-attribution"') :]
     head = ""
     if published:
         head += f'<meta property="article:published_time" content="{published}">\n'

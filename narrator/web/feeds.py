@@ -15,8 +15,8 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from xml.sax import SAXException
 from urllib.parse import urljoin
+from xml.sax import SAXException
 
 from narrator.errors import NarratorError
 from narrator.web.http import Client, Page, decode_page

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from narrator.cli import cli
 from narrator.config import load_config
+from narrator.errors import NarratorError
 from narrator.text.ingest import read_article
 from narrator.web.follow import Follow, add_follow, read_follows, remove_follow
 from narrator.web.snapshot import read_header
@@ -204,7 +205,7 @@ def test_json_feed(server: WebServer, workdir: Path) -> None:
         json.dumps(doc).encode(), content_type="application/feed+json"
     )
     add_follow(workdir / "narrator.toml", Follow(server.url("/feed.json")))
-    code, out, err = run("update", "--no-build")
+    code, _out, err = run("update", "--no-build")
     assert code == 0, err
     meta = read_header(workdir / "seeds" / "story-one.html")
     assert meta is not None and meta.final_url == server.url("/one")
@@ -233,7 +234,7 @@ def test_bad_feeds_and_items(server: WebServer, workdir: Path) -> None:
     )
     for url in ("/broken.xml", "/gone.xml", "/odd.xml"):
         add_follow(workdir / "narrator.toml", Follow(server.url(url)))
-    code, out, err = run("update", "--no-build")
+    code, _out, err = run("update", "--no-build")
     assert code == 1
     errors = [line for line in err.splitlines() if line.startswith("Error:")]
     assert len(errors) == 2
@@ -254,9 +255,9 @@ def test_config_checks_follow_tables(tmp_path: Path) -> None:
     config.write_text('[[follow]]\nurl = "https://example.com/feed.xml"\nmax = 3\n')
     assert load_config(config).show.title
     config.write_text('[[follow]]\nurl = "https://example.com/feed.xml"\nmaxx = 3\n')
-    with pytest.raises(Exception, match="unknown key 'follow.maxx'"):
+    with pytest.raises(NarratorError, match=r"unknown key 'follow\.maxx'"):
         load_config(config)
     config.write_text('[[follow]]\nurl = "ftp://example.com/feed.xml"\n')
-    with pytest.raises(Exception, match="not an absolute http"):
+    with pytest.raises(NarratorError, match="not an absolute http"):
         load_config(config)
     assert remove_follow(config, "https://nowhere.example/") is False
