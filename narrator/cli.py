@@ -472,15 +472,16 @@ def update(
         raise NarratorError("no feeds followed", hint="add one with `narrator follow URL`")
     with _http_client(timeout) as client:
         report = run_update(follows, articles_dir, client, language=config.show.language)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     for feed in report.feeds:
-        for warning in feed.warnings:
-            click.echo(f"Warning: {warning}", err=True)
         if feed.error is not None:
             click.echo(f"Error: {feed.error}", err=True)
     built = True
     if report.changed and not no_build:
         built = _build_folder(ctx, articles_dir, out_dir, quiet, cache_dir)
-    changed = [r for r in report.results if r.status != "unchanged"]
+    changed = [r for r in report.results if r.status in ("added", "updated")]
+    changed += [r for f in report.feeds for r in f.results if r.status == "failed"]
     ok = _report_added(changed, None if no_build else out_dir)
     if not changed and not report.errors:
         click.echo("Nothing new.")

@@ -64,8 +64,19 @@ class UpdateReport:
 
     @property
     def errors(self) -> list[NarratorError]:
+        """Feeds and new items that failed (a cron job should hear of these)."""
         found = [f.error for f in self.feeds if f.error is not None]
-        return found + [r.error for r in self.results if r.error is not None]
+        new = [r for f in self.feeds for r in f.results]
+        return found + [r.error for r in new if r.error is not None]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Feed warnings, and re-checks for corrections that failed: the article stays as it
+        was stored, so a page taken down after it was added is no failure of the update."""
+        found = [w for f in self.feeds for w in f.warnings]
+        return found + [
+            f"{r.error} (kept as stored)" for r in self.rechecked if r.error is not None
+        ]
 
 
 def update(

@@ -261,3 +261,20 @@ def test_config_checks_follow_tables(tmp_path: Path) -> None:
     with pytest.raises(NarratorError, match="not an absolute http"):
         load_config(config)
     assert remove_follow(config, "https://nowhere.example/") is False
+
+
+def test_a_recent_article_taken_down_is_kept_with_a_warning(
+    server: WebServer, workdir: Path
+) -> None:
+    server.routes["/feed.xml"] = Route(
+        three_items(server), content_type="application/rss+xml", etag='"f"'
+    )
+    add_follow(workdir / "narrator.toml", Follow(server.url("/feed.xml"), max=1))
+    run("update", "--no-build")
+    server.routes["/three"] = Route(b"gone", status=410)
+    code, out, err = run("update", "--no-build")
+    assert code == 0 and out.strip() == "Nothing new."
+    assert err.splitlines() == [
+        f"Warning: {server.url('/three')}: HTTP 410 Gone (check the link) (kept as stored)"
+    ]
+    assert articles(workdir / "seeds") == ["story-three.html"]
