@@ -358,6 +358,32 @@ def add(
 
 
 @cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="URL|PATH|SLUG...")
+@click.option(
+    "--articles",
+    "articles_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=ARTICLES_DIR,
+    show_default=True,
+    help="Articles folder.",
+)
+@click.pass_context
+def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path) -> None:
+    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug."""
+    from narrator.web.remove import remove_article
+
+    failed = False
+    for target in targets:
+        try:
+            click.echo(f"removed {remove_article(articles_dir, target)}")
+        except NarratorError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            failed = True
+    if failed:
+        ctx.exit(1)
+
+
+@cli.command()
 @click.argument("url")
 @click.option(
     "--max",

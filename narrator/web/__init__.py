@@ -10,7 +10,8 @@ and every build reads that file like any other article. Modules, one job each:
 - :mod:`~narrator.web.snapshot`: the snapshot file format;
 - :mod:`~narrator.web.feeds`: RSS, Atom and JSON Feed, and finding a page's feed;
 - :mod:`~narrator.web.follow`: the followed feeds in ``narrator.toml`` and their state;
-- :mod:`~narrator.web.add` and :mod:`~narrator.web.update`: the commands' logic.
+- :mod:`~narrator.web.add`, :mod:`~narrator.web.update`, :mod:`~narrator.web.remove`: the
+  commands' logic.
 
 Nothing here is imported by ``narrator --help``; heavy libraries load inside functions.
 """

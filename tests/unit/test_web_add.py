@@ -273,3 +273,21 @@ def test_adding_a_file_copies_it(tmp_path: Path) -> None:
         f"unchanged: A note -> {folder / 'note.md'}",
     ]
     assert (folder / "note.md").read_bytes() == source.read_bytes()
+
+
+def test_remove_by_url_slug_or_file(server: WebServer, tmp_path: Path) -> None:
+    folder = tmp_path / "seeds"
+    server.routes["/a"] = page(article_page("First story"))
+    server.routes["/b"] = page(article_page("Second story"))
+    (folder).mkdir()
+    (folder / "note.md").write_text("# Third story\n\nWords enough to be an article here.\n")
+    run([server.url("/a"), server.url("/b")], folder)
+    runner = CliRunner(mix_stderr=False)
+    args = ["remove", "--articles", str(folder)]
+    result = runner.invoke(cli, [*args, server.url("/a?utm_source=x"), "second-story"])
+    assert result.exit_code == 0, result.stderr
+    assert files(folder) == ["note.md"]
+    result = runner.invoke(cli, [*args, "third-story", str(folder / "nothing.md")])
+    assert result.exit_code == 1
+    assert files(folder) == []
+    assert result.stderr.startswith(f"Error: {folder / 'nothing.md'}: no such article")
