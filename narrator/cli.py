@@ -22,7 +22,7 @@ from narrator.errors import NarratorError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-QUIET_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext", "readability")
+QUIET_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext", "readability", "urllib3")
 """Loggers of libraries whose warnings users cannot act on (shown with --debug)."""
 ARTICLES_DIR = Path("seeds")
 """The articles folder: what a bare ``narrator build`` reads and ``narrator add`` fills."""

@@ -170,10 +170,14 @@ class Client:
                     current, headers=headers, timeout=timeout, allow_redirects=False, stream=True
                 )
             except requests.RequestException as exc:
-                message = (
-                    "the server did not answer in time" if _timed_out(exc) else ("cannot connect")
-                )
-                raise FetchError(message, path=original, hint=_reason(exc)) from exc
+                if _timed_out(exc):
+                    raise FetchError(
+                        "the server did not answer in time",
+                        path=original,
+                        hint=f"nothing within {self.limits.read_timeout:g} s; it may be down, "
+                        "or try a longer --timeout",
+                    ) from exc
+                raise FetchError("cannot connect", path=original, hint=_reason(exc)) from exc
             with response:
                 if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
@@ -258,10 +262,18 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _timed_out(exc: BaseException) -> bool:
+    """Whether the server was reached but did not answer (a refused connection is no timeout,
+    though urllib3's NewConnectionError derives from its ConnectTimeoutError)."""
     import requests
+    from urllib3.exceptions import NewConnectionError, ReadTimeoutError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-    return any(isinstance(e, (requests.Timeout, Urllib3Timeout)) for e in _causes(exc))
+    causes = list(_causes(exc))
+    if any(isinstance(e, NewConnectionError) for e in causes) and not any(
+        isinstance(e, ReadTimeoutError) for e in causes
+    ):
+        return "timed out" in str(causes[-1])
+    return any(isinstance(e, (requests.Timeout, Urllib3Timeout)) for e in causes)
 
 
 def _reason(exc: BaseException) -> str:

@@ -68,7 +68,8 @@ CASES = {
         "HTTP 500",
         "try again later",
     ),
-    "never answers": ({"/x": "never"}, "/x", "did not answer in time", "timed out"),
+    "never answers": ({"/x": "never"}, "/x", "did not answer in time", "nothing within 0.5 s"),
+    "nothing listening": ({}, "http://127.0.0.1:1/x", "cannot connect", "refused"),
     "redirect loop": (
         {"/x": redirect("/y"), "/y": redirect("/x")},
         "/x",
