@@ -128,8 +128,41 @@ _SCHEMA: dict[str, dict[str, TomlType]] = {
 """Every section of ``narrator.toml`` (but ``[lexicon]``, a table of words) and its keys."""
 
 
+_FOLLOW_SCHEMA: dict[str, type] = {"url": str, "max": int, "title": str}
+"""A ``[[follow]]`` table: a feed ``narrator update`` reads (kept by ``narrator.web.follow``)."""
+
+
+def _check_follow(value: Any, path: Path) -> None:
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise NarratorError("'follow' must be [[follow]] tables", path=path)
+    for number, table in enumerate(value, 1):
+        for key, item in table.items():
+            expected = _FOLLOW_SCHEMA.get(key)
+            if expected is None:
+                known = ", ".join(sorted(_FOLLOW_SCHEMA))
+                raise NarratorError(
+                    f"unknown key 'follow.{key}' (follow #{number})",
+                    path=path,
+                    hint=f"known: {known}",
+                )
+            if isinstance(item, bool) or not isinstance(item, expected):
+                raise NarratorError(
+                    f"'follow.{key}' (follow #{number}) must be a {_TYPE_NAMES[expected]}, "
+                    f"not {_kind(item)}",
+                    path=path,
+                )
+        if "url" not in table:
+            raise NarratorError(f"follow #{number} has no 'url'", path=path)
+        _check_url(f"follow.url (follow #{number})", table["url"], path)
+        if table.get("max", 1) < 1:
+            raise NarratorError(f"'follow.max' (follow #{number}) must be at least 1", path=path)
+
+
 def _check_table(data: dict[str, Any], path: Path) -> None:
     for section, value in data.items():
+        if section == "follow":
+            _check_follow(value, path)
+            continue
         if section == "lexicon":
             if not isinstance(value, dict):
                 raise NarratorError("[lexicon] must be a table of words", path=path)
@@ -141,7 +174,7 @@ def _check_table(data: dict[str, Any], path: Path) -> None:
             continue
         schema = _SCHEMA.get(section)
         if schema is None:
-            known = ", ".join(sorted([*_SCHEMA, "lexicon"]))
+            known = ", ".join(sorted([*_SCHEMA, "lexicon", "follow"]))
             raise NarratorError(f"unknown section [{section}]", path=path, hint=f"known: {known}")
         if not isinstance(value, dict):
             raise NarratorError(f"[{section}] must be a table", path=path)

@@ -53,6 +53,8 @@ class Article:
     """Where the article was published, when known."""
     description: str = ""
     """A short summary for the feed (first paragraph when not given)."""
+    updated: _dt.date | None = None
+    """When a corrected version of a fetched article replaced the first (show notes say so)."""
 
 
 @dataclass(frozen=True, slots=True)

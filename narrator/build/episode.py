@@ -59,8 +59,12 @@ class PlannedEpisode:
 
 
 def describe(article: Article) -> str:
-    """The description ingest found (the page's own or its opening paragraph), else the title."""
-    return article.description or article.title
+    """The description ingest found (the page's own or its opening paragraph), else the title;
+    a corrected web article's says when it was updated."""
+    text = article.description or article.title
+    if article.updated is not None:
+        text += f" (Updated {article.updated.day} {article.updated:%B %Y}.)"
+    return text
 
 
 def mp3_name(slug: str) -> str:
@@ -102,7 +106,7 @@ def write_episode(
     from narrator.publish.chapters import make_chapters
 
     chapters = make_chapters(assembled.cues, duration, article.title)
-    first_published = catalog.first_published(article.slug)
+    first_published = catalog.first_published(article.slug, published=article.published)
     mp3 = assembled.encode(config.audio.bitrate, store)
     tags = _tags(article, config, cover, assembled.cues, chapters, duration, first_published)
     size = _write_mp3(out_dir / mp3_name(article.slug), mp3, tags)

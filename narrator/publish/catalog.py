@@ -75,11 +75,20 @@ class Catalog:
             entries = {}
         return cls(path, entries)
 
-    def first_published(self, slug: str, now: dt.datetime | None = None) -> str:
-        """The date the episode first went out (now, if it never did)."""
+    def first_published(
+        self, slug: str, now: dt.datetime | None = None, published: dt.date | None = None
+    ) -> str:
+        """The date the episode first went out: the catalog's, else the article's own
+        ``published`` date (midnight UTC), else now.
+
+        Once in the catalog the date never changes, even if the article's date does later:
+        podcast apps would list the episode again.
+        """
         entry = self.entries.get(slug)
         if entry is not None:
             return entry.first_published
+        if published is not None:
+            return dt.datetime.combine(published, dt.time(), dt.UTC).isoformat()
         moment = now or dt.datetime.now(dt.UTC)
         return moment.replace(microsecond=0).isoformat()
 
