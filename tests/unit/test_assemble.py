@@ -9,8 +9,7 @@ from narrator.audio.assemble import VoicedUtterance, assemble, pause_between
 from narrator.audio.codec import decode, encode_mp3
 from narrator.config import AudioSettings, Pauses, load_config
 from narrator.models import Clip, Segment, Utterance
-from narrator.voice.render import render
-from tests.audio_measure import integrated_loudness, median_pitch, silent_runs, true_peak_db
+from tests.audio_measure import integrated_loudness, silent_runs, true_peak_db
 
 RATE = 22050
 
@@ -80,20 +79,6 @@ def test_encoded_episode_lands_on_the_loudness_target_with_peak_ceiling() -> Non
     decoded = decode(encode_mp3(result.audio, audio.bitrate))
     assert integrated_loudness(decoded) == pytest.approx(-19.0, abs=0.2)
     assert true_peak_db(decoded) <= -1.0
-
-
-def test_quote_gets_a_distinct_delivery_of_the_same_voice() -> None:
-    config = load_config(None)
-    assert config.quote.backend == config.narration.backend
-    sentence = "I stand in solidarity with those who came out on the streets."
-    narration = render(sentence, config.narration)
-    quote = render(sentence, config.quote)
-    ratio = median_pitch(quote) / median_pitch(narration)
-    # The quote delivery is measurably lower (pitch 0.92)...
-    assert ratio == pytest.approx(config.quote.pitch, abs=0.04)
-    assert ratio < 0.96
-    # ...and slower (length_scale 1.05), not just lower.
-    assert quote.duration / narration.duration == pytest.approx(config.quote.length_scale, abs=0.08)
 
 
 def test_second_voice_is_used_for_quotes_when_configured(tmp_path) -> None:

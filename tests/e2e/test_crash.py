@@ -5,6 +5,11 @@ and kills the build either at a named point (the ``NARRATOR_TEST_PAUSE_AT``
 hook, ``narrator.build.checkpoints``) or after a measured delay (real kills that land
 wherever the build happens to be). Then the previous feed, episode, catalog and
 clip cache must be intact, and the next build must complete.
+
+A delayed kill's build waits at the last checkpoint before it completes
+(``BACKSTOP``) if it gets there before the delay is up, so the kill always lands in
+a build in progress, however fast the machine; a build that has ended by then
+(crashed) fails the test, and so does one that SIGKILL did not end.
 """
 
 from __future__ import annotations
@@ -140,17 +145,27 @@ def test_kill_at_a_named_point_keeps_the_previous_output(site: Path, point: str)
     _next_build_completes(site)
 
 
+BACKSTOP = "replace:feed.xml"
+"""Where a delayed kill's build waits (``NARRATOR_TEST_PAUSE_S``, 60 s) if the delay is longer
+than the build: just before it replaces the feed, the last step of a build."""
+
+
 @pytest.fixture(scope="module")
 def build_seconds(baseline: Path, tmp_path_factory: pytest.TempPathFactory) -> float:
-    """How long building the new article takes here, start of process to exit."""
+    """How long building the new article takes here, from the start of the process to
+    ``BACKSTOP`` (passed without pausing)."""
     site = tmp_path_factory.mktemp("timing")
     shutil.copytree(baseline, site, dirs_exist_ok=True)
     shutil.rmtree(site / ".cache", ignore_errors=True)
     write_article(site / "in", "new.txt", NEW_TITLE, *NEW_BODY)
     started = time.monotonic()
-    result = run_narrator("build", "in", "-o", "out", cwd=site)
-    assert result.returncode == 0, result.stderr
-    return time.monotonic() - started
+    build = start_paused(
+        "build", "in", "-o", "out", cwd=site, at=BACKSTOP, NARRATOR_TEST_PAUSE_S="0"
+    )
+    seconds = time.monotonic() - started
+    _, err = build.communicate(timeout=120)
+    assert build.returncode == 0, err
+    return seconds
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.6, 0.9])
@@ -159,12 +174,10 @@ def test_kill_after_a_delay_keeps_the_previous_output(
 ) -> None:
     before = audit(site / "out")
     shutil.rmtree(site / ".cache", ignore_errors=True)  # so that it really synthesizes
-    build = start_narrator("build", "in", "-o", "out", cwd=site)
+    build = start_narrator("build", "in", "-o", "out", cwd=site, NARRATOR_TEST_PAUSE_AT=BACKSTOP)
     time.sleep(build_seconds * fraction)
-    if build.poll() is None:
-        _kill(build)
-    else:  # finished early on a fast machine: still a valid outcome
-        build.communicate()
+    assert build.poll() is None, f"the build ended before the kill:\n{build.communicate()}"
+    _kill(build)  # which also fails unless SIGKILL is what ended it
     _previous_is_intact(site, before)
     _next_build_completes(site)
 

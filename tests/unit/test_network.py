@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -249,29 +247,6 @@ def test_offline_hint_says_gtts_needs_the_network(
     flaky(network, _raise(requests.ConnectionError("no route")), tone_mp3, times=None)
     [error] = _errors(_build())
     assert error.endswith(f"({reason})")
-
-
-def test_fallback_piper_voices_the_failed_sentence_and_says_so(
-    site: Path,
-    network: responses.RequestsMock,
-    sleeps: Sleeps,
-    tone_mp3: bytes,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    flaky(network, _status(503), tone_mp3, times=None)
-    with caplog.at_level(logging.WARNING):
-        result = _build("--fallback", "piper")
-    assert result.exit_code == 0, result.output
-    assert _errors(result) == []
-    assert "(1 by the fallback voice)" in result.stdout
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(
-        re.search(r"gtts could not voice 'Its horn sounded.*503.*; using piper instead", w)
-        for w in warnings
-    ), warnings
-    assert len(_flaky_calls(network)) == RETRIES + 1  # gTTS was tried in full first
-    snapshot = audit(site / "out")
-    assert sorted(snapshot.items) == [TITLE, "Quay"]
 
 
 def test_fallback_is_not_used_when_gtts_works(

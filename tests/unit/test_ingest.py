@@ -16,21 +16,14 @@ from narrator.models import Article, Block
 from narrator.text.chars import INVISIBLE
 from narrator.text.ingest import read_article, slugify
 from narrator.text.readers import clean_text
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_accfa6063b6ad7f7.txt"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason=f"development corpus not found at {CORPUS}"
-)
-
+from tests.paths import CORPUS
+from tests.paths import SAMPLE as SEED
 
 FORMATS = {"text", "markdown", "html"}
 """Corpus formats whose reader is implemented."""
 
 
 def _annotations() -> list[Any]:
-    if not CORPUS.is_dir():
-        return []
     params = []
     for json_path in sorted(CORPUS.glob("*.json")):
         ann = json.loads(json_path.read_text(encoding="utf-8"))
@@ -64,19 +57,16 @@ def _strip_optional_label(text: str, ann: dict[str, Any]) -> str:
     return text
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_title_is_read(ann: dict[str, Any]) -> None:
     assert _read(ann).title == _norm(ann["title"])
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_paragraph_count_matches(ann: dict[str, Any]) -> None:
     assert len(_body(_read(ann), ann)) == ann["paragraph_count"]
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_paragraphs_start_in_order(ann: dict[str, Any]) -> None:
     body = [_strip_optional_label(b.text, ann) for b in _body(_read(ann), ann)]
@@ -84,7 +74,6 @@ def test_corpus_paragraphs_start_in_order(ann: dict[str, Any]) -> None:
     assert [text[: len(start)] for text, start in zip(body, starts, strict=True)] == starts
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_headings_are_found(ann: dict[str, Any]) -> None:
     headings = [b.text for b in _read(ann).blocks if b.kind == "heading"]
@@ -93,14 +82,12 @@ def test_corpus_headings_are_found(ann: dict[str, Any]) -> None:
     assert [h for h in headings if h not in optional] == expected
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_list_items_are_marked(ann: dict[str, Any]) -> None:
     items = [b for b in _read(ann).blocks if b.kind == "list_item"]
     assert len(items) == ann.get("list_item_count", 0)
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_every_body_word_reaches_a_block(ann: dict[str, Any]) -> None:
     if "word_count_body" not in ann:
@@ -124,27 +111,23 @@ def _spoken_boilerplate(article: Article, boilerplate: list[str]) -> list[str]:
     return found
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_boilerplate_is_never_in_a_block(ann: dict[str, Any]) -> None:
     assert _spoken_boilerplate(_read(ann), ann.get("boilerplate") or []) == []
 
 
-@needs_corpus
 @pytest.mark.parametrize("ann", ANNOTATED)
 def test_corpus_title_is_not_repeated_in_the_body(ann: dict[str, Any]) -> None:
     article = _read(ann)
     assert all(b.text != article.title for b in article.blocks)
 
 
-@needs_corpus
 def test_dateline_becomes_the_published_date() -> None:
     article = read_article(CORPUS / "02_wikinews_north_korea_quasi_war.txt")
     assert article.published == dt.date(2015, 8, 21)
     assert "Friday, August 21, 2015" in article.dropped
 
 
-@needs_corpus
 def test_latin1_file_keeps_its_accents() -> None:
     article = read_article(CORPUS / "93_latin1_street_charleston.txt")
     text = " ".join(b.text for b in article.blocks)
@@ -153,7 +136,6 @@ def test_latin1_file_keeps_its_accents() -> None:
     assert article.title == "HISTORY AND ARISTOCRACY"
 
 
-@needs_corpus
 def test_title_only_file_is_an_error_naming_it() -> None:
     path = CORPUS / "94_title_only.txt"
     with pytest.raises(NarratorError, match="no article body") as info:
@@ -162,7 +144,6 @@ def test_title_only_file_is_an_error_naming_it() -> None:
     assert str(path) in str(info.value)
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"sample seed not found at {SEED}")
 def test_seed_drops_appeal_and_comment_form_and_keeps_the_rest() -> None:
     article = read_article(SEED)
     assert article.dropped == (

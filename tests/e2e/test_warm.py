@@ -12,6 +12,7 @@ import narrator.build.pipeline
 from narrator.build.pipeline import build
 from narrator.build.store import ClipCache
 from narrator.config import Config, load_config
+from narrator.publish.catalog import CATALOG_NAME
 from narrator.voice.backends import ThreadBudget
 from narrator.voice.synthesizer import BIG_BATCH, Synthesizer
 from narrator.voice.workers import Split, WorkerPool, worker_budget
@@ -57,6 +58,16 @@ def _build(folder: Path, tmp_path: Path, config: Config) -> narrator.build.pipel
     return build([folder], tmp_path / "out", config, synthesizer=synthesizer)
 
 
+def _stamp(path: Path, reference: Path, seconds: float) -> None:
+    """Set ``path``'s modification time ``seconds`` after ``reference``'s (before, if negative).
+
+    The build compares an article's mtime with the catalog's to guess whether anything was
+    edited; setting it explicitly makes the guess deterministic, whatever the clock's or the
+    file system's timestamp resolution."""
+    stamp = reference.stat().st_mtime_ns + round(seconds * 1e9)
+    os.utime(path, ns=(stamp, stamp))
+
+
 def _article(tmp_path: Path, text: str) -> Path:
     folder = tmp_path / "articles"
     folder.mkdir(exist_ok=True)
@@ -80,14 +91,16 @@ def test_an_edit_gets_workers_with_every_cores_threads_and_nothing_changed_gets_
     folder = _article(tmp_path, TEXT)
     _build(folder, tmp_path, config)
     events.clear()
-    time.sleep(0.01)  # the edit is newer than the catalog
-    (folder / "harbour.txt").write_text(TEXT.replace("quiet", "silent"), encoding="utf-8")
+    source, catalog = folder / "harbour.txt", tmp_path / "out" / CATALOG_NAME
+    source.write_text(TEXT.replace("quiet", "silent"), encoding="utf-8")
+    _stamp(source, catalog, +1.0)  # the edit is newer than the catalog
     report = _build(folder, tmp_path, config)
     assert report.clips_synthesized == 1
     cores = os.cpu_count() or 1
     assert [split for kind, split in events if kind == "pool"] == [Split(cores, cores)]
     assert [kind for kind, _ in events][:2] == ["pool", "plan"]
     events.clear()
+    _stamp(source, catalog, -1.0)  # and older than the catalog its build wrote
     report = _build(folder, tmp_path, config)
     assert report.unchanged == ["harbour-lights"]
     assert [kind for kind, _ in events if kind == "pool"] == []  # no process was forked

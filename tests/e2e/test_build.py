@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
 import podcastparser
-from click.testing import CliRunner
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from narrator.audio.codec import decode
-from narrator.cli import cli
 
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 
@@ -135,22 +132,3 @@ def test_forced_rebuild_keeps_guid_and_first_published_date(tmp_path: Path) -> N
     second = feedparser.parse((out / "feed.xml").read_bytes()).entries[0]
     assert second.id == first.id
     assert second.published == first.published
-
-
-def test_segments_json_shows_six_quotations_and_no_boilerplate(sample_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["segments", str(sample_path), "--json"])
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
-    assert set(doc) == {"title", "segments", "dropped"}
-    quotes = [s["text"] for s in doc["segments"] if s["kind"] == "quote"]
-    assert len(quotes) == 6
-    assert quotes[0].startswith("I kneel down in front of you")
-    assert quotes[-1].startswith("I stand in solidarity")
-    for segment in doc["segments"]:
-        assert set(segment) == {"index", "paragraph", "kind", "text", "spoken"}
-        assert "contribution" not in segment["text"]
-        assert segment["text"] not in ("Leave a Reply", "Your email address will not be published.")
-    assert doc["segments"][0]["kind"] == "title"
-    assert doc["segments"][0]["paragraph"] is None
-    assert any("Leave a Reply" in line for line in doc["dropped"])
-    assert any("contribution" in line for line in doc["dropped"])

@@ -11,14 +11,8 @@ import pytest
 
 from narrator.models import Article, Block, BlockKind, Segment
 from narrator.text.segment import segment_article, split_quotes
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
-SEED = REPO / "seeds" / "000_accfa6063b6ad7f7.txt"
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
-needs_seed = pytest.mark.skipif(not SEED.is_file(), reason=f"sample seed not found at {SEED}")
-
+from tests.paths import CORPUS
+from tests.paths import SAMPLE as SEED
 
 # --- helpers ------------------------------------------------------------------
 
@@ -407,7 +401,6 @@ def test_no_empty_or_punctuation_only_segments(text: str) -> None:
 # --- sample seed ------------------------------------------------------------------
 
 
-@needs_seed
 def test_seed_has_exactly_its_six_quotations() -> None:
     got = [s.text for s in segment_article(seed_article()) if s.kind == "quote"]
     assert [q.split()[:3] for q in got] == [
@@ -422,7 +415,6 @@ def test_seed_has_exactly_its_six_quotations() -> None:
     assert got[2] == "But it’s not my fault that I had to ask you to help."
 
 
-@needs_seed
 @pytest.mark.parametrize("scare", ["‘dictator’", "“strongman”", "“conflict”", "”jointly respond”"])
 def test_seed_scare_quotes_stay_in_narration(scare: str) -> None:
     narration = [s.text for s in segment_article(seed_article()) if s.kind == "narration"]
@@ -458,7 +450,6 @@ def corpus_segments(name: str) -> list[Segment]:
     return segment_article(text_article(path))
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", list(RECALL_FLOOR))
 def test_corpus_quotations_are_voiced_as_quotes(name: str) -> None:
     notes = annotation(name)
@@ -476,7 +467,6 @@ INGESTED_FILES = [
 ]
 
 
-@needs_corpus
 @pytest.mark.parametrize("file", INGESTED_FILES)
 def test_corpus_quotations_are_voiced_after_ingest(file: str) -> None:
     ingest = pytest.importorskip("narrator.text.ingest")
@@ -497,7 +487,6 @@ def test_corpus_quotations_are_voiced_after_ingest(file: str) -> None:
             assert segment.text in {collapse(q) for q in notes["quotes"]}, segment.text
 
 
-@needs_corpus
 def test_corpus_multi_paragraph_quotations_are_voiced_throughout() -> None:
     name = "10_gutenberg_street_raleigh_long"
     notes = annotation(name)
@@ -510,7 +499,6 @@ def test_corpus_multi_paragraph_quotations_are_voiced_throughout() -> None:
         assert paragraphs == sorted(set(paragraphs)), "one paragraph per part, in order"
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", TEXT_FILES)
 def test_corpus_quote_segments_never_run_past_a_closing_mark(name: str) -> None:
     notes = annotation(name)
@@ -520,7 +508,6 @@ def test_corpus_quote_segments_never_run_past_a_closing_mark(name: str) -> None:
             assert segment.text in allowed, segment.text
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", TEXT_FILES)
 def test_corpus_every_word_is_in_a_segment(name: str) -> None:
     art = text_article(next(CORPUS.glob(f"{name}.*[!n]")))
