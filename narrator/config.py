@@ -98,13 +98,22 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "cover": str,
         "link": str,
     },
-    "voice": {"backend": str, "name": str, "length_scale": (int, float), "language": str},
+    "voice": {
+        "backend": str,
+        "name": str,
+        "length_scale": (int, float),
+        "language": str,
+        "noise_scale": (int, float),
+        "noise_w": (int, float),
+    },
     "quote_voice": {
         "backend": str,
         "name": str,
         "length_scale": (int, float),
         "pitch": (int, float),
         "language": str,
+        "noise_scale": (int, float),
+        "noise_w": (int, float),
     },
     "pauses": {name: (int, float) for name in Pauses.__dataclass_fields__},
     "audio": {
@@ -201,6 +210,9 @@ def _check_voice(section: str, voice: Voice, path: Path) -> None:
         raise NarratorError(f"'{section}.length_scale' must be between 0.25 and 4", path=path)
     if not 0.5 <= voice.pitch <= 2:
         raise NarratorError(f"'{section}.pitch' must be between 0.5 and 2", path=path)
+    for key in ("noise_scale", "noise_w"):
+        if not 0 <= getattr(voice, key) <= 2:
+            raise NarratorError(f"'{section}.{key}' must be between 0 and 2", path=path)
 
 
 def _check_values(config: Config, path: Path) -> None:

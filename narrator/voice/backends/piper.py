@@ -119,8 +119,13 @@ class PiperBackend:
         )
 
     def identity(self, voice: Voice) -> str:
+        from narrator.voice.backends.piper_noise import NOISE_SCHEME
+
         path = model_path_for(voice)
-        return f"piper-tts={_package_version('piper-tts', 'piper')};model={_file_hash(path)}"
+        return (
+            f"piper-tts={_package_version('piper-tts', 'piper')};model={_file_hash(path)}"
+            f";noise={NOISE_SCHEME}"
+        )
 
     def _voice(self, voice: Voice) -> PiperVoice:
         path = model_path_for(voice)
@@ -139,9 +144,28 @@ class PiperBackend:
         from piper import SynthesisConfig
 
         piper_voice = self._voice(voice)
-        config = SynthesisConfig(length_scale=piper_voice.config.length_scale * voice.length_scale)
-        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, config)]
+        length_scale = piper_voice.config.length_scale * voice.length_scale
         rate = piper_voice.config.sample_rate
+        # --- steady voice: noise seeded from the sentence and the voice (piper_noise) ---
+        from narrator.voice.backends.piper_noise import steady_synthesizer
+
+        steady = steady_synthesizer(piper_voice)
+        if steady.steady:
+            noise = f"noise_scale={voice.noise_scale};noise_w={voice.noise_w}"
+            seed_key = f"{self.identity(voice)};{noise}"
+            samples = steady.synthesize(
+                text,
+                length_scale=length_scale,
+                noise_scale=voice.noise_scale,
+                noise_w=voice.noise_w,
+                identity=seed_key,
+            )
+            return Clip(samples, rate)
+        # --- else Piper draws the noise itself (steady_source warned why) ---
+        config = SynthesisConfig(
+            length_scale=length_scale, noise_scale=voice.noise_scale, noise_w_scale=voice.noise_w
+        )
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return Clip(samples.astype(np.float32, copy=False), rate)
 
@@ -181,9 +205,16 @@ def _load_voice(path: Path) -> PiperVoice:
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         if save is not None:
             options.optimized_model_filepath = str(save)
-            options.log_severity_level = 3  # not the warning that the copy suits this machine only
+        # Not the warnings that the copy suits this machine only, or that the noise
+        # inputs (piper_noise) have defaults.
+        options.log_severity_level = 3
+        # --- steady voice: the original model gets its noise made inputs in memory ---
+        from narrator.voice.backends.piper_noise import steady_source
+
+        source = steady_source(path) if model == path else str(model)
+        # ---
         return onnxruntime.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            source, sess_options=options, providers=["CPUExecutionProvider"]
         )
 
     config_path = Path(f"{path}.json")

@@ -57,8 +57,9 @@ MODEL_DIR_ENV = "NARRATOR_MODEL_DIR"
 PREPARE_ENV = "NARRATOR_PREPARE_MODEL"
 """``0`` (or ``false``, ``no``, ``off``) loads the original model as it is."""
 TRANSFORM = "conv2d"
-TRANSFORM_VERSION = 1
-"""Bump when :func:`conv1d_to_conv2d` changes what it writes: prepared files get new names."""
+TRANSFORM_VERSION = 2
+"""Bump when :func:`convert_file` changes what it writes: prepared files get new names.
+v2: the noise is an input (``piper_noise.noise_as_inputs``)."""
 LOCK_NAME = ".lock"
 LOCK_WAIT_S = 300.0
 """Give up (and use the original model) after waiting this long for another process."""
@@ -282,10 +283,18 @@ def convert_file(src: Path, dst: Path) -> int:
 
     model = onnx.load(str(src))
     rewritten = conv1d_to_conv2d(model)
+    # --- steady voice: the noise becomes an input (narrator.voice.backends.piper_noise) ---
+    from narrator.voice.backends.piper_noise import noise_as_inputs
+
+    noises = noise_as_inputs(model)
+    # ---
     onnx.checker.check_model(model)
     entry = model.metadata_props.add()
     entry.key = "narrator.prepared"
-    entry.value = f"{TRANSFORM}-v{TRANSFORM_VERSION}: {rewritten} convolutions made 2-D"
+    entry.value = (
+        f"{TRANSFORM}-v{TRANSFORM_VERSION}: {rewritten} convolutions made 2-D, "
+        f"{noises} noise sources made inputs"
+    )
     with atomic_path(dst) as tmp:
         onnx.save(model, str(tmp))
     return rewritten
