@@ -143,9 +143,9 @@ def test_two_cold_builds_in_separate_caches_give_identical_episodes(tmp_path: Pa
     episodes = []
     for name, jobs in (("one", "1"), ("two", "2")):
         out = tmp_path / name / "out"
+        command = ["build", str(articles), "-o", str(out), "-j", jobs]
         done = subprocess.run(
-            [sys.executable, "-m", "narrator.cli", "build", str(articles), "-o", str(out)]
-            + ["-j", jobs],
+            [sys.executable, "-m", "narrator.cli", *command],
             capture_output=True,
             text=True,
             env=_fresh_env(tmp_path, name),

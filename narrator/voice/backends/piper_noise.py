@@ -86,8 +86,8 @@ def noise_as_inputs(model: onnx.ModelProto) -> int:
 
     graph = model.graph
     targets = [
-        node
-        for node in graph.node
+        at
+        for at, node in enumerate(graph.node)
         if node.op_type == "RandomNormalLike" and node.domain in ("", "ai.onnx")
     ]
     if not targets:
@@ -112,7 +112,8 @@ def noise_as_inputs(model: onnx.ModelProto) -> int:
     zero = fresh("narrator_noise_zero")
     graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [], [0]))
     replaced: dict[int, list[onnx.NodeProto]] = {}
-    for node in targets:
+    for at in targets:
+        node = graph.node[at]
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         x, y = node.input[0], node.output[0]
         x_type = types.get(x)
@@ -155,15 +156,19 @@ def noise_as_inputs(model: onnx.ModelProto) -> int:
             )
             graph.initializer.append(helper.make_tensor(scale_name, TensorProto.FLOAT, [], [scale]))
             graph.initializer.append(helper.make_tensor(mean_name, TensorProto.FLOAT, [], [mean]))
-            nodes.append(helper.make_node("Mul", [cut, scale_name], [scaled]))
-            nodes.append(helper.make_node("Add", [scaled, mean_name], [y]))
-        replaced[id(node)] = nodes
+            nodes.append(
+                helper.make_node("Mul", [cut, scale_name], [scaled], name=fresh(f"{base}/scale"))
+            )
+            nodes.append(
+                helper.make_node("Add", [scaled, mean_name], [y], name=fresh(f"{base}/mean"))
+            )
+        replaced[at] = nodes
     if not replaced:
         graph.initializer.pop()  # the zero nothing reads
         return 0
     new_nodes: list[onnx.NodeProto] = []
-    for node in graph.node:
-        new_nodes.extend(replaced.get(id(node), [node]))
+    for at, node in enumerate(graph.node):
+        new_nodes.extend(replaced.get(at, [node]))
     del graph.node[:]
     graph.node.extend(new_nodes)
     return len(replaced)
