@@ -112,8 +112,9 @@ class Voice:
     """Language for backends that need one (gTTS)."""
     noise_scale: float = 0.2
     """How much the sound varies (Piper's noise scale; the voice's own default is 0.667).
-    0.2 was measured more intelligible than 0.667 with as lively a pitch
-    (``bench/measure_noise.py``); 0 makes the pitch measurably flatter."""
+    With ``noise_w`` 0.3 it gave an offline recognizer the fewest word errors of the
+    settings tried (0.667/0.8, 0.2/0.3, 0.1/0.15, 0/0), with the same pitch movement
+    (``bench/measure_noise.py``, figures in ``bench/README.md``). Piper backend only."""
     noise_w: float = 0.3
     """How much phoneme lengths vary (Piper's noise w; the voice's own default is 0.8)."""
 
