@@ -237,6 +237,9 @@ def _check_voice(section: str, voice: Voice, path: Path) -> None:
         raise NarratorError(f"'{section}.length_scale' must be between 0.25 and 4", path=path)
     if not 0.5 <= voice.pitch <= 2:
         raise NarratorError(f"'{section}.pitch' must be between 0.5 and 2", path=path)
+    for key in ("noise_scale", "noise_w"):
+        if not 0 <= getattr(voice, key) <= 2:
+            raise NarratorError(f"'{section}.{key}' must be between 0 and 2", path=path)
 
 
 def _check_values(config: Config, path: Path) -> None:

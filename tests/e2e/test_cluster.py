@@ -173,6 +173,13 @@ def test_local_cluster_build_matches_a_local_build(tmp_path: Path, config: Confi
     assert items("cluster") == items("local")
     assert len(items("cluster")) == 3
 
+    # The voice is steady (piper_noise): cluster workers voice the very same samples.
+    def episodes(out: str) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in (tmp_path / out / "episodes").glob("*.mp3")}
+
+    assert len(episodes("local")) == 3
+    assert episodes("cluster") == episodes("local")
+
 
 def test_cli_build_uses_the_scheduler_from_narrator_toml(
     tmp_path: Path,

@@ -73,7 +73,7 @@ def test_prepared_model_has_only_2d_convolutions(original: Path) -> None:
     prepared = prepared_model(original)
     assert prepared != original
     assert prepared.parent == Path(os.environ[MODEL_DIR_ENV])
-    assert prepared.name.endswith("-conv2d-v1.onnx")
+    assert prepared.name.endswith("-conv2d-v2.onnx")
     before, after = onnx.load(str(original)), onnx.load(str(prepared))
     assert set(_conv_weight_ranks(before)) == {3}
     assert _conv_weight_ranks(after) == [4] * len(_conv_weight_ranks(before))
@@ -198,7 +198,7 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
     voice = load_voice(original)
     assert _is_prepared(voice)
     prepared, optimized = prepared_model(original), _optimized_path(original)
-    assert prepared.name.endswith("-conv2d-v1.onnx")
+    assert prepared.name.endswith("-conv2d-v2.onnx")
     assert optimized.name.startswith(prepared.stem + "-ort-")
     assert _onnx_files(private_dir) == sorted([prepared.name, optimized.name])
     assert not list(private_dir.glob(".*.tmp"))  # the save went to its final name
@@ -227,7 +227,7 @@ def test_a_fresh_process_loads_the_optimized_model(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("conv2d-v1")
+    assert done.stdout.startswith("conv2d-v2")
     loaded = [line for line in done.stderr.splitlines() if "loaded Piper voice" in line]
     assert len(loaded) == 1, done.stderr
     assert loaded[0].split(" from ")[1].startswith(f"{optimized} "), loaded[0]
