@@ -19,7 +19,7 @@ import onnx
 import pytest
 
 from narrator.models import Voice
-from narrator.voice.backends.piper import _load_voice, default_model_path
+from narrator.voice.backends.piper import default_model_path, load_voice
 from narrator.voice.backends.piper_model import PREPARE_ENV, prepared_model
 from narrator.voice.backends.piper_noise import steady_synthesizer
 from narrator.voice.render import render, voice_identity
@@ -92,7 +92,7 @@ def test_two_fresh_processes_in_any_order_voice_identical_clips(tmp_path: Path) 
 
 def test_a_sentence_inside_a_text_sounds_as_it_does_alone() -> None:
     """Piper splits a text into sentences; each gets its own noise, wherever it stands."""
-    voice = _load_voice(default_model_path())
+    voice = load_voice(default_model_path())
     steady = steady_synthesizer(voice)
     settings = {"length_scale": 1.0, "noise_scale": 0.667, "noise_w": 0.8, "identity": "test"}
     alone = steady.synthesize(SENTENCES[2], **settings)
@@ -102,7 +102,7 @@ def test_a_sentence_inside_a_text_sounds_as_it_does_alone() -> None:
 
 
 def test_a_noise_guess_too_small_gives_the_same_samples() -> None:
-    voice = _load_voice(default_model_path())
+    voice = load_voice(default_model_path())
     steady = steady_synthesizer(voice)
     settings = {"length_scale": 1.0, "noise_scale": 0.667, "noise_w": 0.8, "identity": "test"}
     expected = steady.synthesize(SENTENCES[1], **settings)
@@ -126,10 +126,10 @@ def test_noise_settings_change_the_voice_and_its_identity() -> None:
 def test_without_preparation_the_voice_is_still_steady(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PREPARE_ENV, "0")
     settings = {"length_scale": 1.0, "noise_scale": 0.667, "noise_w": 0.8, "identity": "test"}
-    first = steady_synthesizer(_load_voice(default_model_path()))
+    first = steady_synthesizer(load_voice(default_model_path()))
     assert first.steady
     a = first.synthesize(SENTENCES[0], **settings)
-    b = steady_synthesizer(_load_voice(default_model_path())).synthesize(SENTENCES[0], **settings)
+    b = steady_synthesizer(load_voice(default_model_path())).synthesize(SENTENCES[0], **settings)
     np.testing.assert_array_equal(a, b)
 
 
