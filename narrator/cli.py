@@ -246,6 +246,18 @@ def _build_folder(
     return not report.failed
 
 
+def _articles_option(text: str) -> Callable[[F], F]:
+    """The ``--articles`` option: the folder of articles (snapshots and files)."""
+    return click.option(
+        "--articles",
+        "articles_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=ARTICLES_DIR,
+        show_default=True,
+        help=text,
+    )
+
+
 def _web_options(f: F) -> F:
     """Options shared by the commands that fetch: the articles folder and the timeout."""
     f = click.option(
@@ -256,14 +268,8 @@ def _web_options(f: F) -> F:
         help="Seconds to wait for a server to connect and to answer (default: 10 and 30; "
         "env NARRATOR_HTTP_TIMEOUT).",
     )(f)
-    return click.option(
-        "--articles",
-        "articles_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=ARTICLES_DIR,
-        show_default=True,
-        help="Articles folder: snapshots of fetched pages go here, and builds read it.",
-    )(f)
+    where = "Articles folder: snapshots of fetched pages go here, and builds read it."
+    return _articles_option(where)(f)
 
 
 def _http_client(timeout: float | None) -> Any:
@@ -361,14 +367,7 @@ def add(
 
 @cli.command()
 @click.argument("targets", nargs=-1, required=True, metavar="URL|PATH|SLUG...")
-@click.option(
-    "--articles",
-    "articles_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=ARTICLES_DIR,
-    show_default=True,
-    help="Articles folder.",
-)
+@_articles_option("Articles folder.")
 @click.pass_context
 def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path) -> None:
     """Delete articles (snapshots or files) from the articles folder, by URL, file or slug."""
@@ -444,14 +443,7 @@ def unfollow(ctx: click.Context, url: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--articles",
-    "articles_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=ARTICLES_DIR,
-    show_default=True,
-    help="Articles folder (where the feeds' state is kept).",
-)
+@_articles_option("Articles folder (where the feeds' state is kept).")
 @click.pass_context
 def sources(ctx: click.Context, articles_dir: Path) -> None:
     """List followed feeds with their last check and item counts."""
