@@ -6,16 +6,19 @@ would reorder the show. So when it does not parse (truncated by a full disk or
 a crash of something else, edited by hand), the build restores it, in this
 order:
 
-1. from ``catalog.json.bak``, the last good catalog (``Catalog.stage`` keeps it
-   each time a new one is written): everything survives;
-2. else from the published ``feed.xml``: GUID, title, description, link,
-   enclosure (→ slug, file and size), pubDate (→ first-published date),
-   duration (to the second), transcripts and chapters. What the feed does not
-   hold (build key, source file, gain, the article's own date) is left empty,
-   so every episode whose article is still there is built again, keeping its
-   GUID and date;
-3. else (no backup, no readable feed) it starts a new catalog: GUIDs still
-   survive (they depend on the slug only, ``guid_for``), dates do not.
+1. from ``catalog.json.bak``, the last good catalog before the current one
+   (``Catalog.stage`` keeps it each time a new one is written): everything it
+   lists survives as it was;
+2. and from the published ``feed.xml`` for the episodes the backup does not
+   list (added by the last save): GUID, title, description, link, enclosure
+   (→ slug, file and size), pubDate (→ first-published date), duration (to
+   the second), transcripts and chapters. What the feed does not hold (build
+   key, source file, gain, the article's own date) is left empty, so such an
+   episode is built again if its article is still there, keeping its GUID and
+   date. An episode that was in neither had never been in the feed: no app
+   has seen its date;
+3. with neither a backup nor a readable feed it starts a new catalog: GUIDs
+   still survive (they depend on the slug only, ``guid_for``), dates do not.
 
 Each case is one warning line naming what was used; the damaged file is kept as
 ``catalog.json.damaged`` when the restored catalog is written. A damaged
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
@@ -59,38 +63,40 @@ def load_catalog(out_dir: Path) -> Catalog:
         return Catalog(path, {})
     except CatalogDamaged as exc:
         damage = str(exc)
+    backup = _readable(read_entries, out_dir / CATALOG_BACKUP)
+    feed = _readable(entries_from_feed, out_dir / FEED_NAME)
     kept = f"the damaged file is kept as {CATALOG_DAMAGED}"
-    try:
-        entries = read_entries(out_dir / CATALOG_BACKUP)
+    if backup is None and feed is None:
         log.warning(
-            "%s was damaged (%s); restored from %s (%s)", path, damage, CATALOG_BACKUP, kept
-        )
-        return Catalog(path, entries)
-    except (OSError, CatalogDamaged) as exc:
-        log.debug("no usable %s: %s", CATALOG_BACKUP, exc)
-    try:
-        entries = entries_from_feed(out_dir / FEED_NAME)
-        log.warning(
-            "%s was damaged (%s); rebuilt from %s: %d episodes keep their GUIDs and dates (%s)",
+            "%s was damaged (%s) and neither %s nor %s could be read; starting a new catalog "
+            "(first-published dates are lost; %s)",
             path,
             damage,
+            CATALOG_BACKUP,
             FEED_NAME,
-            len(entries),
             kept,
         )
-        return Catalog(path, entries)
-    except (OSError, ValueError) as exc:
-        log.debug("no usable %s: %s", FEED_NAME, exc)
-    log.warning(
-        "%s was damaged (%s) and neither %s nor %s could be read; starting a new catalog "
-        "(first-published dates are lost; %s)",
-        path,
-        damage,
-        CATALOG_BACKUP,
-        FEED_NAME,
-        kept,
-    )
-    return Catalog(path, {})
+        return Catalog(path, {})
+    entries = {**(feed or {}), **(backup or {})}
+    from_feed = len(entries) - len(backup or {})
+    episodes = f"{from_feed} episode{'' if from_feed == 1 else 's'}"
+    if backup is None:
+        how = f"rebuilt from {FEED_NAME}: {episodes} keep their GUIDs and dates"
+    else:
+        how = f"restored from {CATALOG_BACKUP}"
+        if from_feed:
+            how += f" and {episodes} added since from {FEED_NAME}"
+    log.warning("%s was damaged (%s); %s (%s)", path, damage, how, kept)
+    return Catalog(path, entries)
+
+
+def _readable(read: Callable[[Path], dict[str, Entry]], path: Path) -> dict[str, Entry] | None:
+    """``read(path)``, or None if it is missing or does not parse (logged at debug level)."""
+    try:
+        return read(path)
+    except (OSError, ValueError) as exc:  # CatalogDamaged is a ValueError
+        log.debug("no usable %s: %s", path.name, exc)
+        return None
 
 
 def entries_from_feed(path: Path) -> dict[str, Entry]:

@@ -90,6 +90,20 @@ def test_each_new_catalog_keeps_the_previous_one_as_backup(tmp_path: Path) -> No
     assert not catalog.save()  # unchanged: neither file is written again
 
 
+def test_only_the_backup_is_used_when_it_lists_every_episode(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _published(tmp_path)
+    (tmp_path / CATALOG_BACKUP).write_bytes((tmp_path / CATALOG_NAME).read_bytes())
+    _truncate(tmp_path / CATALOG_NAME)
+    with caplog.at_level(logging.WARNING):
+        assert load_catalog(tmp_path).entries == ENTRIES
+    (warning,) = _warnings(caplog)
+    assert warning.endswith(
+        f"; restored from {CATALOG_BACKUP} (the damaged file is kept as {CATALOG_DAMAGED})"
+    )
+
+
 def test_truncated_catalog_is_restored_from_the_backup(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -98,10 +112,15 @@ def test_truncated_catalog_is_restored_from_the_backup(
     damaged = _truncate(tmp_path / CATALOG_NAME)
     with caplog.at_level(logging.WARNING):
         catalog = load_catalog(tmp_path)
-    assert catalog.entries == {"harbour": ENTRIES["harbour"]}  # the backup: one save ago
+    assert catalog.entries["harbour"] == ENTRIES["harbour"]  # the backup: one save ago
+    ferry = catalog.entries["night ferry"]  # added by the last save: from the feed
+    assert (ferry.guid, ferry.first_published) == (
+        guid_for("night ferry"),
+        ENTRIES["night ferry"].first_published,
+    )
     (warning,) = _warnings(caplog)
     assert f"{tmp_path / CATALOG_NAME} was damaged" in warning
-    assert f"restored from {CATALOG_BACKUP}" in warning
+    assert f"restored from {CATALOG_BACKUP} and 1 episode added since from {FEED_NAME}" in warning
     catalog.put(ENTRIES["night ferry"])
     catalog.save()
     assert (tmp_path / CATALOG_DAMAGED).read_bytes() == damaged
@@ -163,6 +182,7 @@ def test_damaged_catalog_backup_and_feed_start_anew_with_a_warning(
 def test_anything_that_is_not_a_catalog_counts_as_damaged(tmp_path: Path, content: bytes) -> None:
     _published(tmp_path)
     (tmp_path / CATALOG_NAME).write_bytes(content)
+    (tmp_path / FEED_NAME).unlink()
     assert load_catalog(tmp_path).entries == {"harbour": ENTRIES["harbour"]}
 
 
