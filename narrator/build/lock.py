@@ -162,6 +162,7 @@ def lock_output(out_dir: Path, wait: float = 0.0) -> Iterator[Path]:
                 hint="wait for it to finish, or pass --wait SECONDS to queue behind it",
             ) from exc
         except OSError as exc:  # read-only, permissions, disk full: one line naming the file
-            raise write_failed(exc, exc.filename or path) from exc
+            failed = Path(exc.filename) if exc.filename else path
+            raise write_failed(exc, path if failed.name == LOCK_NAME else failed) from exc
         sweep_temp_files(out_dir)
         yield path
