@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from narrator.build.atomic import atomic_write
+from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,8 @@ class ClipCache:
         self.clips = root / CLIPS_DIR
         self.chunks = root / CHUNKS_DIR
         self.hops = root / HOPS_DIR
+        self.write_warned = False
+        """Whether a failed write was reported already (``_write_failed``)."""
 
     def _path(self, key: str) -> Path:
         return self.clips / key[:2] / f"{key[2:]}.wav"
@@ -171,7 +174,7 @@ class ClipCache:
         try:
             atomic_write(self._path(key), encode_wav(clip))
         except OSError as exc:
-            log.warning("cannot write to the clip cache %s: %s", self.root, exc)
+            self._write_failed(exc)
 
     def get_chunk(self, key: str) -> bytes | None:
         """An encoded MP3 chunk (the caller checks its length), or None."""
@@ -200,7 +203,25 @@ class ClipCache:
         try:
             atomic_write(path, data)
         except OSError as exc:
-            log.warning("cannot write to the cache %s: %s", self.root, exc)
+            self._write_failed(exc)
+
+    # --- a cache that cannot be written (faults: disk full, read-only, permissions) ---
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Warn once per cache object (one per build) and go on without caching that entry.
+
+        ``atomic_write`` already removed the temporary file; later writes are still
+        tried (space may come back), and each failure after the first is logged at
+        debug level only.
+        """
+        what = exc.message if isinstance(exc, NarratorError) else (exc.strerror or str(exc))
+        if self.write_warned:
+            log.debug("cache: %s: %s", self.root, what)
+            return
+        self.write_warned = True
+        log.warning("cache: %s; continuing without caching (%s)", what, self.root)
+
+    # --- end of the write failure handling ---
 
     def sweep_stale(self, max_age_s: float = STALE_TEMP_S) -> int:
         """Remove temporary files left by builds killed mid-write; returns how many.
