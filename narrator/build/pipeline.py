@@ -272,6 +272,10 @@ def build(
 
     The output folder is locked for the whole build (``narrator.build.lock``): another
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
+
+    A build that stored anything in the cache ends by fitting the cache to
+    ``[cache] max_size`` (``ClipCache.prune``: least recently used entries go, never one
+    this build used).
     """
     started = time.perf_counter()
     if synthesizer is None:
@@ -284,6 +288,9 @@ def build(
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
+    cache = synthesizer.cache
+    if cache is not None and cache.stored:
+        cache.prune(config.cache.max_size.resolve(cache.root), old=False)
     report.seconds = time.perf_counter() - started
     return report
 
