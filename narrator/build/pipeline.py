@@ -274,7 +274,7 @@ def build(
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
 
     A build that stored anything in the cache ends by fitting the cache to
-    ``[cache] max_size`` (``ClipCache.prune``: least recently used entries go, never one
+    ``[cache] max_size`` (``ClipCache.fit``: least recently used entries go, never one
     this build used).
     """
     started = time.perf_counter()
@@ -290,7 +290,7 @@ def build(
         synthesizer.close()
     cache = synthesizer.cache
     if cache is not None and cache.stored:
-        cache.prune(config.cache.max_size.resolve(cache.root), old=False)
+        cache.fit(config.cache.max_size.resolve(cache.root))
     report.seconds = time.perf_counter() - started
     return report
 

@@ -21,7 +21,8 @@ atomic (temp file + rename), so concurrent builds can share one cache.
 Size: ``[cache] max_size`` (``SizeLimit``; default a tenth of the disk that holds the
 cache). A build that stored anything ends by evicting the least recently used entries
 (clips, chunks and loudness data alike) until the cache fits, sparing every entry the
-build itself read or wrote; ``narrator cache prune`` does the same at once. Recency is
+build itself read or wrote (``ClipCache.fit``, which skips listing the cache while a kept
+total shows it far from full); ``narrator cache prune`` does the same at once. Recency is
 the entry's modification time: a read touches the entry, but only when its time is
 more than ``TOUCH_AFTER_S`` old, so a rebuild that reads a thousand recent clips
 writes no metadata at all (the order of entries used within the same hour is
@@ -83,6 +84,10 @@ TOUCH_AFTER_S = 3600.0
 """A read marks an entry as used (its modification time) only if it is older than this."""
 STALE_TEMP_S = 3600.0
 """A temporary file this old in the cache belongs to no running build."""
+USAGE_FILE = "usage.json"
+"""The cache's total size as last listed, with the bytes builds stored since (see ``fit``)."""
+RESCAN_S = 86400.0
+"""``fit`` lists the whole cache again when its stored total is older than this."""
 DEFAULT_SHARE = 0.10
 """The default size limit, as a share of the disk holding the cache (see ``SizeLimit``)."""
 
@@ -347,7 +352,7 @@ class ClipCache:
         self.used: set[Path] = set()
         """Entries read or written through this object."""
         self.stored = 0
-        """Entries written through this object (a build that wrote none needs no pruning)."""
+        """Bytes written through this object (a build that wrote none needs no pruning)."""
 
     def _path(self, key: str) -> Path:
         return self.clips / key[:2] / f"{key[2:]}{CLIP_SUFFIX}"
@@ -428,7 +433,7 @@ class ClipCache:
             log.warning("cannot write to the cache %s: %s", self.root, exc)
             return
         self.used.add(path)
-        self.stored += 1
+        self.stored += len(data)
 
     def sweep_stale(self, max_age_s: float = STALE_TEMP_S) -> int:
         """Remove temporary files left by builds killed mid-write; returns how many.
@@ -506,7 +511,46 @@ class ClipCache:
         removed = self.info()
         for folder in (self.clips, self.chunks, self.hops, *self._old_folders()):
             shutil.rmtree(folder, ignore_errors=True)
+        (self.root / USAGE_FILE).unlink(missing_ok=True)
         return removed
+
+    def fit(self, limit: int | None) -> CacheInfo | None:
+        """What a build does at its end: ``prune(limit)`` (keeping old folders while under
+        the limit) if the cache may be over ``limit``; returns what was removed, or None
+        when no pruning was needed.
+
+        Listing a large cache takes a while (100,000 entries: about a second), so the total
+        that the last pruning found is kept in ``USAGE_FILE`` with the bytes builds stored
+        since: while that sum is under the limit, and under ``RESCAN_S`` old, nothing is
+        listed. Two builds adding at the same moment may lose one's bytes from the sum; the
+        next listing, a day later at most, corrects it.
+        """
+        if limit is None or not self.stored:
+            return None
+        known = self._known_usage()
+        if known is not None and known + self.stored <= limit:
+            self._save_usage(known + self.stored, keep_time=True)
+            return None
+        return self.prune(limit, old=False)
+
+    def _known_usage(self) -> int | None:
+        try:
+            doc = json.loads((self.root / USAGE_FILE).read_text(encoding="utf-8"))
+            size, when = int(doc["bytes"]), float(doc["time"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return size if 0 <= time.time() - when < RESCAN_S else None
+
+    def _save_usage(self, size: int, keep_time: bool = False) -> None:
+        when = time.time()
+        if keep_time:  # an estimate grown by a build: the listing it started from is as old
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                doc = json.loads((self.root / USAGE_FILE).read_text(encoding="utf-8"))
+                when = float(doc["time"])
+        try:
+            atomic_write(self.root / USAGE_FILE, json.dumps({"bytes": size, "time": when}).encode())
+        except OSError as exc:
+            log.warning("cannot write to the cache %s: %s", self.root, exc)
 
     def prune(self, limit: int | None, *, old: bool = True) -> CacheInfo:
         """Make the cache hold at most ``limit`` bytes (None: no limit); returns what was
@@ -520,15 +564,15 @@ class ClipCache:
         """
         self.sweep_stale()
         old_folders = self._old_folders()
-        old_bytes = sum(self._folder_bytes(folder) for folder in old_folders)
+        kept_old = sum(self._folder_bytes(folder) for folder in old_folders)
         entries = [e for folder in FOLDERS for e in self._entries(folder)]
         total = sum(e.size for e in entries)
-        if old_folders and (old or (limit is not None and total + old_bytes > limit)):
+        old_bytes = 0
+        if old_folders and (old or (limit is not None and total + kept_old > limit)):
             for folder in old_folders:
                 shutil.rmtree(folder, ignore_errors=True)
-            log.info("removed %s of old cache folders", format_size(old_bytes))
-        else:
-            old_bytes = 0
+            log.info("removed %s of old cache folders", format_size(kept_old))
+            old_bytes, kept_old = kept_old, 0
         counts = {folder: [0, 0] for folder in FOLDERS}
         if limit is not None and total > limit:
             for entry in sorted(entries, key=lambda e: (e.mtime, str(e.path))):
@@ -546,6 +590,7 @@ class ClipCache:
                 tally = counts[entry.path.parent.parent.name]
                 tally[0] += 1
                 tally[1] += entry.size
+        self._save_usage(total + kept_old)
         removed = CacheInfo(
             self.root,
             counts[CLIPS_DIR][0],

@@ -5,6 +5,7 @@ No synthesis here: clips are made of numbers (see tests/e2e/test_cache_build.py 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import struct
@@ -22,6 +23,7 @@ from narrator.build.store import (
     CLIPS_DIR,
     HOPS_DIR,
     TOUCH_AFTER_S,
+    USAGE_FILE,
     ClipCache,
     CorruptEntry,
     SizeLimit,
@@ -368,3 +370,42 @@ def test_prune_command_applies_the_limit_and_info_shows_use(tmp_path: Path) -> N
         assert "(limit: 1.0 GB)" in again.output
         bad = runner.invoke(cli, ["cache", "prune", "--max-size", "lots"])
         assert bad.exit_code == 2 and "--max-size" in bad.output
+
+
+def test_a_build_lists_the_cache_only_when_it_may_be_over_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, paths = _filled(tmp_path)
+    total = cache.info().total
+    cache.prune(None)  # lists the cache: its total is kept
+    listings: list[int] = []
+    real = ClipCache.prune
+
+    def counting(self: ClipCache, limit: int | None, *, old: bool = True) -> object:
+        listings.append(1)
+        return real(self, limit, old=old)
+
+    monkeypatch.setattr(ClipCache, "prune", counting)
+    build = ClipCache(tmp_path)
+    assert build.fit(10**9) is None  # stored nothing: nothing to do
+    build.put(_key(40), _clip(seed=5))
+    assert build.fit(10**9) is None and listings == []  # far under: no listing
+    grown = total + build.stored
+    assert json.loads((tmp_path / USAGE_FILE).read_text())["bytes"] == grown  # what fit keeps
+    later = ClipCache(tmp_path)
+    later.put(_key(41), _clip(seed=6))
+    removed = later.fit(grown)  # the new bytes pass the limit: list and evict
+    assert listings == [1] and removed is not None and removed.entries >= 1
+    assert not paths["a"].exists()  # the oldest went
+    assert later.info().total <= grown
+
+
+def test_a_kept_total_is_trusted_for_a_day_only(tmp_path: Path) -> None:
+    cache, paths = _filled(tmp_path)
+    cache.prune(None)
+    usage = tmp_path / USAGE_FILE
+    usage.write_text('{"bytes": 1, "time": %f}' % (time.time() - 2 * 86400), encoding="utf-8")
+    build = ClipCache(tmp_path)
+    build.put(_key(42), _clip(seed=7))
+    assert build.fit(paths["e"].stat().st_size + build.stored) is not None  # listed again
+    assert _left(paths) == "e"
