@@ -307,27 +307,23 @@ def cache_info(ctx: click.Context, cache_dir: Path | None, max_size: str | None)
     clip_cache = _clip_cache(cache_dir)
     limit = _size_limit(ctx, max_size)
     info = clip_cache.info()
-    click.echo(
-        f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB; "
-        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB"
-    )
     allowed = limit.resolve(clip_cache.root)
     if allowed is None:
-        click.echo(f"in use: {format_size(info.total)}, no size limit")
+        use = f"{format_size(info.total)} in use, no size limit"
     else:
-        shown = str(limit)
-        if limit.bytes is None:
-            shown = f"{format_size(allowed)} ({shown})"
-        click.echo(
-            f"in use: {format_size(info.total)} of {shown}, {100 * info.total / allowed:.0f}%"
-        )
-    if info.old_bytes:
-        click.echo(
-            f"of which {format_size(info.old_bytes)} in folders of an older narrator, "
-            "never read: `narrator cache prune` removes them"
-        )
+        shown = str(limit) if limit.bytes is not None else f"{format_size(allowed)} ({limit})"
+        use = f"{format_size(info.total)} of {shown} in use, {100 * info.total / allowed:.0f}%"
+    click.echo(
+        f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB; "
+        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB; {use}"
+    )
     models = models_info()
     click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
+    if info.old_bytes:
+        click.echo(
+            f"{format_size(info.old_bytes)} of the cache are folders of an older narrator, "
+            "never read: `narrator cache prune` removes them"
+        )
 
 
 @cache.command("prune")

@@ -357,7 +357,7 @@ def test_prune_command_applies_the_limit_and_info_shows_use(tmp_path: Path) -> N
         info = runner.invoke(cli, ["cache", "info", "--cache-dir", str(tmp_path / "c")])
         assert info.exit_code == 0, info.output
         total = ClipCache(tmp_path / "c").info().total
-        assert f"in use: {format_size(total)} of 1.0 GB, 0%" in info.output
+        assert f"; {format_size(total)} of 1.0 GB in use, 0%" in info.output.splitlines()[0]
         kept = paths["d"].stat().st_size + paths["e"].stat().st_size
         pruned = runner.invoke(
             cli, ["cache", "prune", "--cache-dir", str(tmp_path / "c"), "--max-size", str(kept)]
