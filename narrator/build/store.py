@@ -22,13 +22,15 @@ Size: ``[cache] max_size`` (``SizeLimit``; default a tenth of the disk that hold
 cache). A build that stored anything ends by evicting the least recently used entries
 (clips, chunks and loudness data alike) until the cache fits, sparing every entry the
 build itself read or wrote (``ClipCache.fit``, which skips listing the cache while a kept
-total shows it far from full); ``narrator cache prune`` does the same at once. Recency is
-the entry's modification time: a read touches the entry, but only when its time is
-more than ``TOUCH_AFTER_S`` old, so a rebuild that reads a thousand recent clips
-writes no metadata at all (the order of entries used within the same hour is
-therefore not kept, which an hour-old build never needs). Eviction is one ``unlink``
-per entry: a build reading an entry at that moment still reads it whole, and one that
-looks for it afterwards has a cache miss and voices (or encodes, or measures) it again.
+total shows it under its limit); ``narrator cache prune`` does the same at once. Recency
+is the entry's modification time (access times are often not kept: noatime, relatime):
+a read touches the entry, but only when its time is more than ``TOUCH_AFTER_S`` old, so
+a rebuild that reads a thousand recent clips writes no metadata at all. The price: entries
+used within the same hour may be evicted in the order of their first use in it, which
+matters only to a cache so small that it turns over within an hour. Eviction is one
+``unlink`` per entry: a build reading an entry at that moment still reads it whole (on
+Windows the unlink fails and the entry stays), and one that looks for it afterwards has
+a cache miss and voices (or encodes, or measures) it again.
 
 Folders of other versions (``clips-v1``) are never read; ``narrator cache prune`` and
 ``clear`` remove them, and so does a build whose cache is over its limit (they go before
