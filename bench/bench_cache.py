@@ -121,18 +121,35 @@ def candidates() -> dict[str, Codec]:
     return found
 
 
+def read_float_wav(raw: bytes) -> tuple[npt.NDArray[np.float32], int]:
+    """Samples and rate of a float32 WAV entry of ``clips-v1`` (narrator before 16-bit clips)."""
+    import struct
+
+    chunks: dict[bytes, bytes] = {}
+    pos = 12
+    while pos + 8 <= len(raw):
+        name, size = raw[pos : pos + 4], struct.unpack_from("<I", raw, pos + 4)[0]
+        chunks[name] = raw[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    rate = struct.unpack_from("<I", chunks[b"fmt "], 4)[0]
+    return np.frombuffer(chunks[b"data"], dtype="<f4").astype(np.float32), rate
+
+
 def load_clips(cache: Path) -> list[tuple[Pcm, int]]:
     """Every clip of a clip cache folder, as 16-bit samples, whatever version wrote it."""
     from narrator.audio.transform import PCM16_SCALE, quantize
     from narrator.build import store
+    from narrator.models import Clip
 
     clips: list[tuple[Pcm, int]] = []
     for path in sorted(cache.glob("clips-v*/*/*")):
+        if path.name.startswith("."):  # a temporary file of a build writing right now
+            continue
         raw = path.read_bytes()
         try:
             clip = store.decode_entry(raw)
         except store.CorruptEntry:
-            clip = quantize(store.decode_wav(raw))  # an old float32 entry (clips-v1)
+            clip = quantize(Clip(*read_float_wav(raw)))  # an old float32 entry (clips-v1)
         pcm = np.round(clip.samples * PCM16_SCALE).astype(np.int16)
         clips.append((pcm, clip.sample_rate))
     return clips

@@ -287,25 +287,6 @@ def decode_entry(raw: bytes) -> Clip:
     return Clip(from_int16(pcm), rate)
 
 
-def decode_wav(raw: bytes) -> Clip:
-    """Read a float32 WAV entry of ``clips-v1`` (kept for tools that look into old caches;
-    builds never read them). ``CorruptEntry`` if it is not one."""
-    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise CorruptEntry("not a WAV file")
-    chunks: dict[bytes, bytes] = {}
-    pos = 12
-    while pos + 8 <= len(raw):
-        name, size = raw[pos : pos + 4], struct.unpack_from("<I", raw, pos + 4)[0]
-        chunks[name] = raw[pos + 8 : pos + 8 + size]
-        pos += 8 + size + (size & 1)
-    if b"fmt " not in chunks or b"data" not in chunks:
-        raise CorruptEntry("chunks missing")
-    form, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", chunks[b"fmt "])
-    if (form, channels, bits) != (3, 1, 32) or len(chunks[b"data"]) % 4:
-        raise CorruptEntry("not mono 32-bit float")
-    return Clip(np.frombuffer(chunks[b"data"], dtype="<f4").astype(np.float32), rate)
-
-
 # --- the cache -----------------------------------------------------------------------
 
 
