@@ -558,27 +558,86 @@ def voices() -> None:
 
 @cli.group()
 def cache() -> None:
-    """Inspect or empty the cache of synthesized clips."""
+    """Inspect, trim or empty the cache of synthesized clips."""
+
+
+def _size_limit(ctx: click.Context, max_size: str | None) -> Any:
+    """``--max-size`` if given, else ``[cache] max_size`` of the configuration."""
+    from narrator.build.store import parse_size
+
+    if max_size is None:
+        return _config(ctx).cache.max_size
+    try:
+        return parse_size(max_size)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-size") from exc
+
+
+_MAX_SIZE_HELP = (
+    'Size limit: "5 GB", "500MB", bytes, "10%" of the disk or "unlimited" '
+    "(default: [cache] max_size in narrator.toml, else 10% of the disk)."
+)
 
 
 @cache.command("info")
 @_cache_dir_option
-def cache_info(cache_dir: Path | None) -> None:
+@click.option("--max-size", default=None, metavar="SIZE", help=_MAX_SIZE_HELP)
+@click.pass_context
+def cache_info(ctx: click.Context, cache_dir: Path | None, max_size: str | None) -> None:
     """Show where the cache (voiced clips, encoded episode chunks) and the prepared voice
-    models are, and how much each holds.
+    models are, how much each holds, and the cache's use against its size limit.
 
     Prepared voice models are Piper voices rewritten for faster synthesis (folder:
     NARRATOR_MODEL_DIR, default models/ in the user cache folder).
     """
+    from narrator.build.store import format_size
     from narrator.voice.backends.piper_model import models_info
 
-    info = _clip_cache(cache_dir).info()
+    clip_cache = _clip_cache(cache_dir)
+    limit = _size_limit(ctx, max_size)
+    info = clip_cache.info()
+    allowed = limit.resolve(clip_cache.root)
+    if allowed is None:
+        use = f"{format_size(info.total)} in use, no size limit"
+    else:
+        shown = str(limit) if limit.bytes is not None else f"{format_size(allowed)} ({limit})"
+        use = f"{format_size(info.total)} of {shown} in use, {100 * info.total / allowed:.0f}%"
     click.echo(
         f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB; "
-        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB"
+        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB; {use}"
     )
     models = models_info()
     click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
+    if info.old_bytes:
+        click.echo(
+            f"{format_size(info.old_bytes)} of the cache are folders of an older narrator, "
+            "never read: `narrator cache prune` removes them"
+        )
+
+
+@cache.command("prune")
+@_cache_dir_option
+@click.option("--max-size", default=None, metavar="SIZE", help=_MAX_SIZE_HELP)
+@click.pass_context
+def cache_prune(ctx: click.Context, cache_dir: Path | None, max_size: str | None) -> None:
+    """Fit the cache to its size limit now: remove the least recently used clips and episode
+    chunks until it fits, and any folders left by an older narrator.
+
+    Builds do this themselves when they add to the cache; an entry removed while another
+    build wants it is voiced or encoded again there.
+    """
+    from narrator.build.store import format_size
+
+    clip_cache = _clip_cache(cache_dir)
+    limit = _size_limit(ctx, max_size)
+    removed = clip_cache.prune(limit.resolve(clip_cache.root))
+    left = clip_cache.info()
+    click.echo(
+        f"removed {removed.entries} clips ({removed.bytes / 1e6:.1f} MB), {removed.chunks} "
+        f"episode chunks and their loudness data ({removed.chunk_bytes / 1e6:.1f} MB)"
+        + (f" and {removed.old_bytes / 1e6:.1f} MB of old folders" if removed.old_bytes else "")
+        + f" from {removed.path}; {format_size(left.total)} left (limit: {limit})"
+    )
 
 
 @cache.command("clear")

@@ -1,4 +1,4 @@
-"""``narrator.toml``: show metadata, voices, pauses, audio settings, lexicon.
+"""``narrator.toml``: show metadata, voices, pauses, audio settings, cache, lexicon.
 
 Every key has a default; unknown keys and wrong types are errors that name the
 key and the file, because a typo silently ignored is a setting the user thinks
@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, get_type_hints
 from urllib.parse import urlparse
 
+from narrator.build.store import DEFAULT_LIMIT, SizeLimit, parse_size
 from narrator.errors import NarratorError
 from narrator.models import Show, Voice
 from narrator.publish import apple_categories
@@ -57,6 +58,15 @@ class AudioSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """How much the cache of clips and episode chunks may hold (``narrator.build.store``)."""
+
+    max_size: SizeLimit = DEFAULT_LIMIT
+    """``"5 GB"``, ``"500MB"``, a number of bytes, ``"10%"`` of the disk, or ``"unlimited"``
+    (default: a tenth of the disk holding the cache; see ``SizeLimit`` for why)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything a build needs to know besides the articles."""
 
@@ -70,6 +80,8 @@ class Config:
     """The file the configuration came from, if any."""
     scheduler: str | None = None
     """Dask scheduler that voices the clips (``[build] scheduler``; None: this machine)."""
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    """``[cache]``: the size limit of the clip cache."""
 
 
 DEFAULT_SHOW = Show(
@@ -95,6 +107,7 @@ _TOML_TYPES: dict[object, TomlType] = {
     float: (int, float),  # TOML writes 1 for 1.0
     Path | None: str,  # a path relative to the configuration file
     str | None: str,
+    SizeLimit: (str, int, float),  # "5 GB", a number of bytes, "10%", "unlimited"
 }
 
 
@@ -124,6 +137,7 @@ _SCHEMA: dict[str, dict[str, TomlType]] = {
     "pauses": _keys(Pauses),
     "audio": _keys(AudioSettings),
     "build": _keys(Config, only=("scheduler",)),
+    "cache": _keys(CacheSettings),
 }
 """Every section of ``narrator.toml`` (but ``[lexicon]``, a table of words) and its keys."""
 
@@ -196,6 +210,7 @@ _TYPE_NAMES: dict[TomlType, str] = {
     str: "string",
     bool: "boolean (true or false)",
     int: "whole number",
+    (str, int, float): 'size such as "5 GB"',
 }
 
 
@@ -317,6 +332,11 @@ def load_config(path: Path | None = None) -> Config:
         if quote_data
         else replace(narration, **DEFAULT_QUOTE_DELIVERY)  # type: ignore[arg-type]
     )
+    max_size = data.get("cache", {}).get("max_size")
+    try:
+        cache = CacheSettings() if max_size is None else CacheSettings(parse_size(max_size))
+    except ValueError as exc:
+        raise NarratorError(f"'cache.max_size' {exc}", path=path) from exc
     config = Config(
         show=show,
         narration=narration,
@@ -326,6 +346,7 @@ def load_config(path: Path | None = None) -> Config:
         lexicon=MappingProxyType(dict(data.get("lexicon", {}))),
         path=path,
         scheduler=data.get("build", {}).get("scheduler") or None,
+        cache=cache,
     )
     _check_values(config, path)
     return config

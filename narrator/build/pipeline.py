@@ -230,6 +230,10 @@ def build_files(
 
     The output folder is locked for the whole build (``narrator.build.lock``): another
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
+
+    A build that stored anything in the cache ends by fitting the cache to
+    ``[cache] max_size`` (``ClipCache.fit``: least recently used entries go, never one
+    this build used).
     """
     started = time.perf_counter()
     if synthesizer is None:
@@ -241,6 +245,9 @@ def build_files(
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
+    cache = synthesizer.cache
+    if cache is not None and cache.stored:
+        cache.fit(config.cache.max_size.resolve(cache.root))
     report.seconds = time.perf_counter() - started
     return report
 

@@ -21,7 +21,7 @@ from mutagen.id3 import ID3
 from narrator.audio.codec import FRAME_SAMPLES, decode
 from narrator.audio.transform import resample
 from narrator.build.pipeline import BuildReport, build
-from narrator.build.store import CHUNKS_DIR, ClipCache, decode_wav
+from narrator.build.store import CHUNKS_DIR, CLIP_SUFFIX, CLIPS_DIR, ClipCache, decode_entry
 from narrator.cli import cli
 from narrator.config import Config, load_config
 from narrator.models import Clip
@@ -213,7 +213,7 @@ def test_a_rebuild_from_the_clips_alone_gives_the_same_bytes(
     _build(folder, out, config, cache)
     first = mp3.read_bytes()
     clips_only = tmp_path / "clips-only"
-    shutil.copytree(cache / "clips-v1", clips_only / "clips-v1")
+    shutil.copytree(cache / CLIPS_DIR, clips_only / CLIPS_DIR)
     report = _build(folder, out, config, clips_only, force=True)
     assert report.built == [SLUG] and report.clips_synthesized == 0
     assert len(_stored_chunks(clips_only)) == len(_stored_chunks(cache))  # all encoded again
@@ -283,8 +283,8 @@ def test_cues_start_where_their_sentences_do(tmp_path: Path, config: Config) -> 
     rate = clip.sample_rate
     # The sentences as the voice made them (the cached clips), at the episode's rate.
     sentences = [
-        resample(decode_wav(p.read_bytes()), rate).samples
-        for p in sorted((cache / "clips-v1").rglob("*.wav"))
+        resample(decode_entry(p.read_bytes()), rate).samples
+        for p in sorted((cache / CLIPS_DIR).rglob(f"*{CLIP_SUFFIX}"))
     ]
     assert len(sentences) == 7
     for start, _, text in _cues(out):
@@ -315,4 +315,4 @@ def test_cache_clear_removes_the_mp3_chunks(tmp_path: Path, config: Config) -> N
     result = CliRunner().invoke(cli, ["cache", "clear", "--cache-dir", str(cache)])
     assert result.exit_code == 0, result.output
     assert not (cache / CHUNKS_DIR).exists()
-    assert not (cache / "clips-v1").exists()
+    assert not (cache / CLIPS_DIR).exists()

@@ -138,7 +138,7 @@ def test_a_corrupt_cache_entry_warns_and_is_voiced_again(
     folder = _articles(tmp_path, harbour=HARBOUR)
     out, cache = tmp_path / "out", tmp_path / "cache"
     _build(folder, out, config, cache)
-    entry = sorted(cache.rglob("*.wav"))[0]
+    entry = sorted(cache.rglob("*.flac"))[0]
     entry.write_bytes(entry.read_bytes()[:100])
     with caplog.at_level(logging.WARNING, logger="narrator.build.store"):
         report = _build(folder, out, config, cache, force=True)

@@ -1,4 +1,6 @@
-"""The clip cache: keys, lossless storage, corrupt entries, and the cache commands."""
+"""The clip cache: keys, lossless storage, corrupt entries, and the cache commands.
+
+Size limits, eviction and old entries: tests/unit/test_cache_limit.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from click.testing import CliRunner
 
 import narrator.voice.backends.piper as piper_backend
 import narrator.voice.backends.piper_model as piper_model
-from narrator.build.store import ClipCache, clip_key, decode_wav, encode_wav
+from narrator.audio.transform import quantize
+from narrator.build.store import ClipCache, clip_key, decode_entry, encode_entry
 from narrator.cli import cli
 from narrator.models import Clip, Voice
 
@@ -48,15 +51,18 @@ def test_key_changes_with_the_model_identity(monkeypatch: pytest.MonkeyPatch) ->
     assert clip_key("Hello there.", VOICE) != before
 
 
-def test_entries_are_lossless_float_wav(tmp_path: Path) -> None:
-    samples = np.random.default_rng(1).uniform(-1, 1, 5000).astype(np.float32)
+def test_entries_are_lossless_16_bit_flac(tmp_path: Path) -> None:
+    noise = np.random.default_rng(1).uniform(-1, 1, 5000).astype(np.float32)
+    samples = quantize(Clip(noise, 22050)).samples  # what every voiced clip carries
     cache = ClipCache(tmp_path)
     cache.put("ab" * 32, Clip(samples, 22050))
     back = cache.get("ab" * 32)
     assert back is not None
     assert back.sample_rate == 22050
     assert np.array_equal(back.samples, samples)
-    assert decode_wav(encode_wav(back)).samples.tobytes() == samples.tobytes()
+    assert decode_entry(encode_entry(back)).samples.tobytes() == samples.tobytes()
+    (entry,) = tmp_path.rglob("*.flac")
+    assert entry.read_bytes()[:4] == b"fLaC"
 
 
 def test_a_missing_entry_is_a_quiet_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -79,8 +85,8 @@ def test_a_corrupt_entry_warns_and_is_dropped(
 ) -> None:  # type: ignore[no-untyped-def]
     cache = ClipCache(tmp_path)
     key = "ef" * 32
-    cache.put(key, Clip(np.linspace(-0.5, 0.5, 4000, dtype=np.float32), 22050))
-    (entry,) = tmp_path.rglob("*.wav")
+    cache.put(key, quantize(Clip(np.linspace(-0.5, 0.5, 4000, dtype=np.float32), 22050)))
+    (entry,) = tmp_path.rglob("*.flac")
     entry.write_bytes(damage(entry.read_bytes()))
     with caplog.at_level(logging.WARNING, logger="narrator.build.store"):
         assert cache.get(key) is None
