@@ -91,16 +91,22 @@ class Spy:
         return self.session.run(output_names, input_feed, run_options)  # type: ignore[attr-defined]
 
 
-def test_piper_runs_shrink_the_arena_after_each_run() -> None:
+def test_piper_runs_shrink_the_arena_once_over_the_ceiling() -> None:
     from narrator.voice.backends.piper import MemoryBoundSession, default_model_path, load_voice
 
     voice = load_voice(default_model_path())
-    assert isinstance(voice.session, MemoryBoundSession)
-    spy = Spy(voice.session.session)
-    voice.session.session = spy
+    bound = voice.session
+    assert isinstance(bound, MemoryBoundSession)
+    assert bound.ceiling is not None  # Linux: the process size is known
+    spy = Spy(bound.session)
+    bound.session = spy
+    bound.ceiling = 2**62  # under the ceiling: plain runs, the arena is kept
+    assert len(list(voice.synthesize("One short sentence."))) == 1
+    bound.ceiling = 0  # over it: every run shrinks the arena when it ends
     chunks = list(voice.synthesize("One short sentence. And another one."))
     assert len(chunks) == 2 and all(len(c.audio_float_array) for c in chunks)
-    assert len(spy.options) == 2
+    assert spy.options[0] is None
     key, value = MemoryBoundSession.SHRINK
     assert key == "memory.enable_memory_arena_shrinkage" and value == "cpu:0"
-    assert all(o.get_run_config_entry(key) == value for o in spy.options)  # type: ignore[attr-defined]
+    assert [o.get_run_config_entry(key) for o in spy.options[1:]] == [value, value]  # type: ignore[attr-defined]
+    assert bound.shrinks == 2
