@@ -20,6 +20,11 @@ memory is the largest sum of proportional set sizes (PSS: shared pages split
 between the processes sharing them) over the process tree, sampled from /proc
 every 20 ms (Linux), next to getrusage's largest single process.
 Anything after ``--`` is passed to every ``narrator build`` (e.g. ``-j 1``).
+
+``--memory-only`` skips the timed runs: one run of each step, sampling memory
+only (memory does not depend on the machine's load, so it needs no repeats).
+``--seed`` takes any article, e.g. the 22-minute corpus article
+``/work/shared/corpus/10_gutenberg_street_raleigh_long.txt``.
 """
 
 from __future__ import annotations
@@ -158,7 +163,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=Path, default=SEED)
+    parser.add_argument(
+        "--memory-only", action="store_true", help="one untimed run per step, peak memory only"
+    )
     args = parser.parse_args(argv)
+    if args.memory_only:
+        args.runs = 0
     narrator = [sys.executable, "-m", "narrator.cli"]
     if shutil.which("narrator"):
         narrator = [str(Path(sys.executable).with_name("narrator"))]
@@ -201,7 +211,6 @@ def main() -> int:
                 f"run {run + 1}: " + ", ".join(f"({k}) {v[-1]:.2f} s" for k, v in results.items()),
                 flush=True,
             )
-    base = statistics.median(results["a"])
     labels = {
         "a": "hand-written Piper + ffmpeg",
         "b": "narrator build, empty cache",
@@ -209,6 +218,14 @@ def main() -> int:
         "d": "narrator build, one word changed",
     }
     targets = {"a": None, "b": 0.9, "c": 0.05, "d": 0.15}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if args.memory_only:
+        print(f"\npeak memory (PSS of each step's process tree), {args.seed.name}:")
+        for key, label in labels.items():
+            print(f"({key}) {label:34s} peak {peaks[key] / 2**20:5.0f} MiB")
+        print(f"largest single process (getrusage): {child:.0f} MiB")
+        return 0
+    base = statistics.median(results["a"])
     print(f"\nmedians of {args.runs} runs on {os.cpu_count()} cores:")
     for key, label in labels.items():
         median = statistics.median(results[key])
@@ -218,7 +235,6 @@ def main() -> int:
             f"({key}) {label:34s} {median:6.2f} s  {median / base:5.2f} x (a){goal}"
             f"  peak {peaks[key] / 2**20:5.0f} MiB"
         )
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"largest single process (getrusage): {child:.0f} MiB")
     return 0
 

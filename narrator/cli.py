@@ -159,7 +159,7 @@ def _clip_cache(cache_dir: Path | None) -> Any:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Synthesis worker processes (default: one per CPU core).",
+    help="Synthesis worker processes (default: one per CPU core, fewer if memory is short).",
 )
 @click.option(
     "--threads",

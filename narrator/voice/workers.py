@@ -15,12 +15,19 @@ sentence to voice runs it in the build process itself with every core's thread
 (no fork, no second voice load). ``--jobs`` and ``--threads`` (or
 ``NARRATOR_THREADS``) override either; ``bench/bench_build.py -- -j 1`` compares.
 
+Memory: each worker holds its own copy of the voice and, while it voices a
+sentence, that sentence's activations (Piper: about 150 MB at rest, 250 MB at
+its peak; see ``bench/README.md``). The default number of processes is
+therefore also bounded by the memory available (:func:`memory_jobs`), so that a
+1 GB machine runs fewer workers instead of swapping or being killed.
+
 The pool tells each worker's backends their share of the cores through
 ``narrator.voice.backends.set_threads``; how a backend uses it is its own business.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -32,6 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any, cast
 
 from narrator.errors import NarratorError
@@ -51,6 +59,56 @@ class Split:
     """onnxruntime intra-op threads per process (0: the runtime's own choice)."""
 
 
+WORKER_PEAK_BYTES = 256 * 2**20
+"""Peak memory (PSS) of one Piper synthesis worker, measured on the corpus's long article:
+about 250 MB (at most 150 MB at rest plus one 100-character part's activations)."""
+
+BUILD_RESERVE_BYTES = 256 * 2**20
+"""Memory left to the build process itself (planning, assembling and encoding an episode)."""
+
+MEMINFO = Path("/proc/meminfo")
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def available_memory() -> int | None:
+    """Bytes this build may still use: ``MemAvailable`` of ``/proc/meminfo``, or less where
+    a cgroup (v2: a container, a systemd unit) allows less; None where neither is known
+    (not Linux). Fails: a cgroup v1 limit is not read; swap is not counted."""
+    available: int | None = None
+    with contextlib.suppress(OSError, ValueError):
+        for line in MEMINFO.read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+                break
+    with contextlib.suppress(OSError, ValueError):
+        limit = (CGROUP / "memory.max").read_text(encoding="ascii").strip()
+        if limit != "max":
+            used = int((CGROUP / "memory.current").read_text(encoding="ascii"))
+            left = max(0, int(limit) - used)
+            available = left if available is None else min(available, left)
+    return available
+
+
+def memory_jobs(available: int | None = None) -> int | None:
+    """How many synthesis workers fit in ``available`` bytes (default: :func:`available_memory`)
+    besides the build process: at least 1; None when the memory available is unknown."""
+    if available is None:
+        available = available_memory()
+    if available is None:
+        return None
+    return max(1, (available - BUILD_RESERVE_BYTES) // WORKER_PEAK_BYTES)
+
+
+def default_jobs() -> int:
+    """The default ``--jobs``: one worker per core, as many as the memory available allows."""
+    cores = os.cpu_count() or 1
+    fit = memory_jobs()
+    if fit is not None and fit < cores:
+        log.info("memory available allows %d synthesis workers (of %d cores)", fit, cores)
+        return fit
+    return cores
+
+
 def choose_split(jobs: int | None, threads: int | None, pending: int) -> Split:
     """Processes and threads for ``pending`` sentences; ``None`` means the default."""
     cores = os.cpu_count() or 1
@@ -58,7 +116,7 @@ def choose_split(jobs: int | None, threads: int | None, pending: int) -> Split:
         raise NarratorError("--jobs must be at least 1")
     if threads is not None and threads < 1:
         raise NarratorError("--threads must be at least 1")
-    processes = max(1, min(jobs or cores, pending))
+    processes = max(1, min(jobs or default_jobs(), pending))
     if threads is None:
         threads = threads_setting() or max(1, cores // processes)
     return Split(processes, threads)

@@ -39,7 +39,16 @@ _WRITTEN_ABBREVIATION_END: Final[re.Pattern[str]] = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(]?[A-Z0-9])")
 
 
-def _split_long(sentence: str, limit: int) -> list[str]:
+def split_long(sentence: str, limit: int) -> list[str]:
+    """``sentence`` in parts of at most ``limit`` characters, cut at clause punctuation.
+
+    Cuts after ``;`` or ``:`` where there are any, else after ``,``, packing as many
+    clauses into each part as fit. Used here for :data:`MAX_SENTENCE_CHARS`, and by
+    the voice stage for backends whose memory grows with the text of one call
+    (``narrator.voice.render``). Fails: a clause longer than ``limit`` with no
+    punctuation is cut at the space nearest the limit, mid-phrase; a single word
+    longer than ``limit`` stays whole.
+    """
     if len(sentence) <= limit:
         return [sentence]
     for pattern in (r"(?<=[;:])\s+", r"(?<=,)\s+"):
@@ -57,13 +66,13 @@ def _split_long(sentence: str, limit: int) -> list[str]:
             chunks.append(current)
             out: list[str] = []
             for chunk in chunks:
-                out.extend(_split_long(chunk, limit) if chunk != sentence else [chunk])
+                out.extend(split_long(chunk, limit) if chunk != sentence else [chunk])
             return out
     # No clause punctuation: split at the space nearest the limit.
     cut = sentence.rfind(" ", 0, limit)
     if cut <= 0:
         return [sentence]
-    return [sentence[:cut], *_split_long(sentence[cut + 1 :], limit)]
+    return [sentence[:cut], *split_long(sentence[cut + 1 :], limit)]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -94,5 +103,5 @@ def split_sentences(text: str) -> list[str]:
             parts.append(part)
     sentences: list[str] = []
     for part in parts:
-        sentences.extend(s.strip() for s in _split_long(part, MAX_SENTENCE_CHARS) if s.strip())
+        sentences.extend(s.strip() for s in split_long(part, MAX_SENTENCE_CHARS) if s.strip())
     return sentences

