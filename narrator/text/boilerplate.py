@@ -89,8 +89,9 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "accessibility link",
-        r"^skip to (main )?(content|navigation|main|footer)\b|^jump to:?( navigation| search)?\b",
-        8,
+        r"^skip (directly )?to (main |site |page )?(content|navigation|main|footer|search)\b"
+        r"|^jump to:?( navigation| search)?\b",
+        40,
     ),
     _rule("cookie notice", r"\b(this site|we) uses? cookies\b", 40),
     _rule(

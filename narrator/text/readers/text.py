@@ -1,13 +1,22 @@
-"""Plain-text reader: title line, blank-line paragraphs, bare-line headings, bullets."""
+"""Plain-text reader: layout into units, site chrome off, then title, headings, paragraphs.
+
+:mod:`narrator.text.layout` decides which newlines are paragraph breaks (blank
+lines, hard wrapping, indents, one paragraph per line) and drops page furniture;
+:mod:`narrator.text.chrome` finds the headline and the site chrome around the
+article by position and line shape. What is left is read as headings (short bare
+lines), bullet lists and paragraphs.
+"""
 
 from __future__ import annotations
 
 import re
 
 from narrator.text.boilerplate import boilerplate_rule, is_section_break
+from narrator.text.chrome import find_chrome
+from narrator.text.layout import Unit, remove_page_furniture, split_units
 from narrator.text.readers import Draft, clean_text
 
-__all__ = ["read_text"]
+__all__ = ["looks_like_heading", "read_text"]
 
 BULLET = re.compile(r"^\s*[•◦▪‣*+-]\s+(?=\S)")
 """A list item marker at the start of a line."""
@@ -18,21 +27,6 @@ CHAPTER_LABEL = re.compile(r"^(chapter|part|book)\s+([ivxlcdm]+|\d+|[a-z]+)\.?$"
 HEADING_MAX_WORDS = 10
 HEADING_MAX_CHARS = 80
 SENTENCE_END = tuple(".!?:;,…\"'”’)]")
-
-
-def _paragraphs(text: str) -> list[list[str]]:
-    """Blank-line separated paragraphs, each as its list of stripped lines."""
-    paragraphs: list[list[str]] = []
-    current: list[str] = []
-    for line in text.split("\n"):
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            paragraphs.append(current)
-            current = []
-    if current:
-        paragraphs.append(current)
-    return paragraphs
 
 
 def looks_like_heading(lines: list[str]) -> bool:
@@ -62,26 +56,34 @@ def _split_bullets(lines: list[str]) -> list[str] | None:
     return items
 
 
+def _add_unit(draft: Draft, unit: Unit) -> None:
+    lines = [line.strip() for line in unit.text.split("\n")]
+    joined = clean_text(" ".join(lines))
+    if is_section_break(joined) or boilerplate_rule(joined):
+        draft.dropped.append(joined)
+        return
+    items = _split_bullets(lines)
+    if items is not None:
+        for item in items:
+            draft.add("list_item", item)
+    elif looks_like_heading([joined]) and unit.lines == 1:
+        draft.add("heading", joined)
+    else:
+        draft.add("paragraph", joined)
+
+
 def read_text(text: str) -> Draft:
     """Read a plain-text article."""
     draft = Draft()
-    for lines in _paragraphs(text):
-        joined = clean_text(" ".join(lines))
-        if is_section_break(joined) or boilerplate_rule(joined):
-            draft.dropped.append(joined)
-            continue
-        if not draft.title:
-            if CHAPTER_LABEL.match(joined):
-                draft.dropped.append(joined)
-                continue
+    units, furniture = remove_page_furniture(split_units(text))
+    draft.dropped.extend(furniture)
+    chrome = find_chrome(units)
+    for i, unit in enumerate(units):
+        joined = clean_text(unit.text)
+        if i == chrome.title:
             draft.title = joined
-            continue
-        items = _split_bullets(lines)
-        if items is not None:
-            for item in items:
-                draft.add("list_item", item)
-        elif looks_like_heading(lines):
-            draft.add("heading", joined)
+        elif i in chrome.dropped or (not draft.title and CHAPTER_LABEL.match(joined)):
+            draft.dropped.append(joined)
         else:
-            draft.add("paragraph", joined)
+            _add_unit(draft, unit)
     return draft

@@ -1,0 +1,206 @@
+"""Site chrome in copied web pages, found by position and line shape rather than by phrase.
+
+Text copied from a web page (select all, copy) carries the site around the
+article: skip links, cookie panels, menus and breadcrumbs above the headline;
+share buttons, "Is this page useful?", topic lists, addresses and footers below
+the last paragraph. A phrase list (:mod:`narrator.text.boilerplate`) never keeps
+up with the next site's wording, so the plain-text reader mainly uses general
+signals:
+
+* **position**: chrome clusters before the headline and after the last paragraph;
+* **line shape**: chrome lines are short, lack sentence punctuation, come in runs of
+  separate lines (menus), look like links or breadcrumbs, or are ``Label: value`` pairs;
+* **the headline**: the first line shaped like a headline above the first prose
+  paragraph; everything above it is chrome.
+
+:func:`find_chrome` applies these to the :class:`~narrator.text.layout.Unit` s of a file.
+Where it fails is said at each rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from narrator.text.boilerplate import (
+    boilerplate_rule,
+    is_section_break,
+    parse_byline,
+    parse_dateline,
+)
+from narrator.text.layout import Unit, ends_sentence
+
+__all__ = ["Chrome", "find_chrome", "is_chrome_line", "is_prose"]
+
+PROSE_WORDS = 8
+"""A unit ending a sentence with at least this many words is article prose."""
+LONG_WORDS = 40
+"""A unit this long is prose even without final punctuation (unless it is a link list).
+
+Headlines and standfirsts run to 30 words without a period, so this is set above them."""
+SHORT_WORDS = 12
+"""Lines up to this many words without sentence punctuation are chrome-shaped."""
+HEADLINE_WORDS = 4
+"""A headline has at least this many words; shorter lines above it are labels ("News story").
+
+Fails for a one- to three-word headline below another headline-shaped line; the
+first line is then the title (the reader falls back to the first candidate)."""
+HEADLINE_MAX_WORDS = 30
+TRAILING_PROSE_WEIGHT = 3
+"""Below the last paragraph, one prose unit outweighs this many chrome lines.
+
+The trailing chrome is the suffix of the file where chrome lines outnumber prose by
+this weighting. Fails for an article that ends in a run of short unpunctuated lines
+(a list of names without bullets), which is taken for a footer."""
+
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|gov|edu|int|uk|io)(?:/\S*)?\b", re.I)
+_SEPARATORS = re.compile(r"\s(?:\||>|»|›|/|•)\s")
+_LABEL = re.compile(r"^(?P<label>[^\W\d][\w’'().&/-]*(?:\s+[\w’'().&/-]+){0,3})\s*:\s+\S")
+_CHAPTER = re.compile(r"^(chapter|part|book)\s+([ivxlcdm]+|\d+|[a-z]+)\.?$", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*[•◦▪‣*+-]\s+(?=\S)")
+
+
+def _flat(unit: Unit) -> str:
+    return " ".join(unit.text.split())
+
+
+def is_prose(unit: Unit) -> bool:
+    """Running text of the article: a sentence of some length, not a line of a menu."""
+    text = _flat(unit)
+    words = len(text.split())
+    if unit.listed or boilerplate_rule(text):
+        return False
+    if ends_sentence(text) and words >= PROSE_WORDS:
+        return True
+    return words >= LONG_WORDS and len(_SEPARATORS.findall(text)) < 2
+
+
+def _is_link_like(text: str) -> bool:
+    """A line that is (mostly) an address, or a breadcrumb / link row (``Home > News``)."""
+    if len(_SEPARATORS.findall(text)) >= 2:
+        return True
+    match = _URL.search(text)
+    return match is not None and len(text.split()) <= SHORT_WORDS
+
+
+def _is_label_line(text: str) -> bool:
+    """``From: Department for Transport``, ``Tel (UK): 0370 …``: a field of page metadata."""
+    match = _LABEL.match(text)
+    return match is not None and len(text.split()) <= SHORT_WORDS and not ends_sentence(text)
+
+
+def is_chrome_line(unit: Unit) -> bool:
+    """A unit shaped like site chrome: a phrase rule, a link, a label, or a short bare line.
+
+    Fails for short bare lines that are content (a heading, a list without bullets):
+    only runs of them at the start or end of a file are dropped.
+    """
+    text = _flat(unit)
+    if boilerplate_rule(text) or is_section_break(text) or _is_link_like(text):
+        return True
+    if _is_label_line(text) or parse_dateline(text) is not None:
+        return True
+    short = len(text.split()) <= SHORT_WORDS and not ends_sentence(text)
+    return short and not _BULLET.match(unit.text)
+
+
+def _headline_shaped(unit: Unit) -> bool:
+    """One line, a few words, no final period or colon, not a label, link, date or rule."""
+    text = _flat(unit)
+    words = len(text.split())
+    return (
+        unit.lines == 1
+        and not unit.listed
+        and 0 < words <= HEADLINE_MAX_WORDS
+        and not text.endswith((".", ":", ",", ";"))
+        and any(ch.isalpha() for ch in text)
+        and not boilerplate_rule(text)
+        and not is_section_break(text)
+        and not _is_link_like(text)
+        and not _is_label_line(text)
+        and not _CHAPTER.match(text)
+        and parse_dateline(text) is None
+        and parse_byline(text) is None
+    )
+
+
+def _may_be_title(text: str) -> bool:
+    """Any line but a phrase-rule match, a section break or a chapter label."""
+    return not (boilerplate_rule(text) or is_section_break(text) or _CHAPTER.match(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Chrome:
+    """Where the article is among a file's units."""
+
+    title: int | None
+    """Index of the headline unit; None when the file has none (the caller names it)."""
+    dropped: frozenset[int]
+    """Indices of chrome units (never the title)."""
+
+
+def _pick_title(units: Sequence[Unit], end: int) -> int | None:
+    """The headline: the first headline-shaped unit above ``end`` with enough words."""
+    candidates = [i for i in range(end) if _headline_shaped(units[i])]
+    long = [i for i in candidates if len(_flat(units[i]).split()) >= HEADLINE_WORDS]
+    if long:
+        return long[0]
+    return candidates[0] if candidates else None
+
+
+def _trailing_start(units: Sequence[Unit], first: int, headline: str) -> int | None:
+    """Start of the chrome cluster at the end of the file, or None.
+
+    The suffix (starting at a chrome line, after unit ``first``) where chrome lines
+    outweigh prose most. A line below the article that repeats its headline is a
+    citation or permalink block ("Richard Nixon, Address to …, Online by …").
+    """
+    best, best_at, total = 0, None, 0
+    for i in range(len(units) - 1, first, -1):
+        unit = units[i]
+        if is_chrome_line(unit) or (len(headline.split()) >= 3 and headline in _flat(unit)):
+            total += 1
+            if total > best:
+                best, best_at = total, i
+        else:
+            total -= TRAILING_PROSE_WEIGHT if is_prose(unit) else 1
+    return best_at if best >= 1 else None
+
+
+def _body_start(units: Sequence[Unit]) -> int | None:
+    """The first prose unit directly followed by another (or the last prose unit).
+
+    A lone sentence between chrome lines above the headline ("This web site was copied
+    prior to …", an archive notice) is not where the article starts."""
+    prose = [i for i, unit in enumerate(units) if is_prose(unit)]
+    for i in prose:
+        if i + 1 < len(units) and is_prose(units[i + 1]):
+            return i
+    return prose[-1] if prose else None
+
+
+def find_chrome(units: Sequence[Unit]) -> Chrome:
+    """The headline and the chrome units of a plain-text file (see the module docstring).
+
+    Without a prose unit (a title-only file, a list, a note of two lines) nothing is
+    dropped and the first line that no phrase rule drops is the title.
+    """
+    first = _body_start(units)
+    if first is None:
+        title = next((i for i, u in enumerate(units) if _may_be_title(_flat(u))), None)
+        return Chrome(title, frozenset())
+    title = _pick_title(units, first)
+    dropped: set[int] = set(range(title if title is not None else 0))
+    start = title + 1 if title is not None else 0
+    for i in range(start, first):
+        text = _flat(units[i])
+        keep_metadata = parse_dateline(text) is not None or parse_byline(text) is not None
+        last_heading = i == first - 1 and _headline_shaped(units[i])
+        if is_chrome_line(units[i]) and not keep_metadata and not last_heading:
+            dropped.add(i)
+    headline = _flat(units[title]) if title is not None else ""
+    tail = _trailing_start(units, first, headline)
+    if tail is not None:
+        dropped.update(range(tail, len(units)))
+    return Chrome(title, frozenset(dropped))
