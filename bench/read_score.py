@@ -42,13 +42,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speakable_score import judge, load_checker  # noqa: E402
+from speakable_score import judge, load_checker
 
-from narrator.errors import NarratorError  # noqa: E402
-from narrator.models import Article  # noqa: E402
-from narrator.text.ingest import read_article  # noqa: E402
-from narrator.text.normalize import normalize  # noqa: E402
-from narrator.text.segment import segment_article  # noqa: E402
+from narrator.errors import NarratorError
+from narrator.models import Article
+from narrator.text.ingest import read_article
+from narrator.text.normalize import normalize
+from narrator.text.segment import segment_article
 
 log = logging.getLogger("read_score")
 
@@ -60,6 +60,8 @@ CONTAINED_WORDS = 8
 """Boilerplate lines of at least this many words also leak when spoken inside a block; shorter
 ones (``Free and open-source software``) may be words of the article's own prose."""
 
+_REF_LINK = re.compile(r"\[([^\]]*)\]\[[^\]]*(?:\]|$)")
+"""A Markdown reference link ``[text][label]`` (perhaps cut off) as the reader renders it: text."""
 _HYPHEN_BREAK = re.compile(r"(\w)-[ \t]*\r?\n[ \t]*(\w)")
 
 
@@ -136,11 +138,18 @@ def _score_quotes(score: Score, ann: dict[str, Any], article: Article, key: Keys
             score.wrong_quotes.append(text)
 
 
+def _rendered(text: str, ann: dict[str, Any], key: Keys) -> str:
+    """An annotation string of a Markdown file as rendered text (some were left as source)."""
+    if ann.get("format") != "markdown":
+        return text
+    return re.sub(r"<[^>]+>", "", str(key.cc.md_text(_REF_LINK.sub(r"\1", text))))
+
+
 def _score_paragraphs(score: Score, ann: dict[str, Any], article: Article, key: Keys) -> None:
-    optional = {key(o) for o in ann.get("optional", [])}
+    optional = {key(_rendered(o, ann, key)) for o in ann.get("optional", [])}
     body = [key(b.text) for b in article.blocks if b.kind != "heading"]
     body = [b for b in body if b not in optional]
-    starts = [key(s) for s in ann.get("paragraph_starts", [])]
+    starts = [key(_rendered(s, ann, key)) for s in ann.get("paragraph_starts", [])]
     count = int(ann.get("paragraph_count", len(starts)))
     if len(body) != count:
         score.paragraphs_ok = False
@@ -161,9 +170,7 @@ def _score_boilerplate(score: Score, ann: dict[str, Any], article: Article, key:
         if not k:
             continue
         words = len(k.split())
-        if k in unit_set:
-            score.leaks.append(line)
-        elif words >= CONTAINED_WORDS and any(key.contains(u, k) for u in units):
+        if k in unit_set or (words >= CONTAINED_WORDS and any(key.contains(u, k) for u in units)):
             score.leaks.append(line)
         elif words > 1 and any(u.startswith(k + " ") or u.endswith(" " + k) for u in units):
             score.leaks.append(line)  # a chrome line glued to a paragraph
@@ -180,7 +187,7 @@ def _unit_for(raw: str, units: Sequence[str], fmt: str, key: Keys) -> str | None
         if flat in unit:
             return unit
     if fmt == "markdown":
-        rendered = " ".join(str(key.cc.md_text(raw)).split())
+        rendered = " ".join(re.sub(r"<[^>]+>", "", str(key.cc.md_text(raw))).split())
         for unit in units:
             if rendered in unit:
                 return unit

@@ -42,10 +42,8 @@ Headlines and standfirsts run to 30 words without a period, so this is set above
 SHORT_WORDS = 12
 """Lines up to this many words without sentence punctuation are chrome-shaped."""
 HEADLINE_WORDS = 4
-"""A headline has at least this many words; shorter lines above it are labels ("News story").
-
-Fails for a one- to three-word headline below another headline-shaped line; the
-first line is then the title (the reader falls back to the first candidate)."""
+"""A headline usually has at least this many words; shorter lines above it are labels
+("News story", "Printable version")."""
 HEADLINE_MAX_WORDS = 30
 TRAILING_PROSE_WEIGHT = 3
 """Below the last paragraph, one prose unit outweighs this many chrome lines.
@@ -140,13 +138,40 @@ class Chrome:
     """Indices of chrome units (never the title)."""
 
 
+def _is_metadata(text: str) -> bool:
+    """A dateline, byline or ``Label: value`` line, as printed under a headline."""
+    return (
+        parse_dateline(text) is not None or parse_byline(text) is not None or (_is_label_line(text))
+    )
+
+
+def _before_metadata(units: Sequence[Unit], i: int) -> bool:
+    """The next unit after ``i`` that no phrase rule drops is a date, byline or label line."""
+    for unit in units[i + 1 :]:
+        text = _flat(unit)
+        if not (boilerplate_rule(text) or is_section_break(text)):
+            return _is_metadata(text)
+    return False
+
+
 def _pick_title(units: Sequence[Unit], end: int) -> int | None:
-    """The headline: the first headline-shaped unit above ``end`` with enough words."""
+    """The headline among the headline-shaped units above ``end``.
+
+    Two signals, the first weighing more: the line is directly followed by a date,
+    byline or ``From:`` line, and it has at least :data:`HEADLINE_WORDS` words. Ties go
+    to the earliest. Fails for a short label ("Press release") printed just above the
+    date while the headline stands elsewhere; the label is then the title.
+    """
     candidates = [i for i in range(end) if _headline_shaped(units[i])]
-    long = [i for i in candidates if len(_flat(units[i]).split()) >= HEADLINE_WORDS]
-    if long:
-        return long[0]
-    return candidates[0] if candidates else None
+    if not candidates:
+        return None
+
+    def weight(i: int) -> int:
+        long = len(_flat(units[i]).split()) >= HEADLINE_WORDS
+        return 2 * _before_metadata(units, i) + long
+
+    best = max(weight(i) for i in candidates)
+    return next(i for i in candidates if weight(i) == best)
 
 
 def _trailing_start(units: Sequence[Unit], first: int, headline: str) -> int | None:

@@ -45,6 +45,7 @@ def ends_sentence(text: str) -> bool:
     headline."""
     return bool(_SENTENCE_END.search(text.rstrip()))
 
+
 WRAP_MIN_WIDTH = 40
 """Narrower blocks are never hard-wrapped prose: nobody wraps text at 30 columns.
 
@@ -212,9 +213,9 @@ def remove_page_furniture(units: list[Unit]) -> tuple[list[Unit], list[str]]:
 
     A running head is a short line without sentence punctuation that recurs
     :data:`RUNNING_HEAD_REPEATS` times on its own (lines of menus do not count: a page
-    title repeated in the site's table of contents is no running head). Where furniture stood between two pieces of one
-    paragraph (the first does not end a sentence, the second starts in lower case),
-    the pieces are joined again.
+    title repeated in the site's table of contents is no running head). Where furniture
+    stood between two pieces of one paragraph (the first does not end a sentence, the
+    second starts in lower case), the pieces are joined again.
     """
     counts = Counter(" ".join(u.text.split()) for u in units if not u.listed)
     kept: list[Unit] = []
