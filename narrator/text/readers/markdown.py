@@ -45,6 +45,8 @@ URL_KEYS = ("url", "source_url", "canonical_url", "link", "permalink")
 DESCRIPTION_KEYS = ("description", "summary", "excerpt", "subtitle")
 INLINE_TEXT = frozenset({"text", "code_inline"})
 INLINE_SPACE = frozenset({"softbreak", "hardbreak"})
+CODE_QUOTES = re.compile(r"[\"'“”‘’]")
+"""Quote marks inside inline code are code (``baseurl: "/myproject"``), never a quotation."""
 SKIPPED_BLOCKS = frozenset({"fence", "code_block", "html_block", "hr"})
 """Code, raw HTML and rules are not read aloud (table cells are skipped too: no paragraph)."""
 
@@ -186,7 +188,9 @@ def inline_text(token: Token) -> str:
     """Rendered text of an inline token: markup, link targets, images and raw HTML removed."""
     parts: list[str] = []
     for child in token.children or []:
-        if child.type in INLINE_TEXT:
+        if child.type == "code_inline":
+            parts.append(CODE_QUOTES.sub("", child.content))
+        elif child.type in INLINE_TEXT:
             parts.append(child.content)
         elif child.type in INLINE_SPACE:
             parts.append(" ")
