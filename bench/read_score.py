@@ -14,8 +14,9 @@ compared with what narrator really does with its input: ``read_article`` then
 * **paragraphs**: the body blocks (headings left out, ``optional`` lines such as captions
   allowed as extras) match ``paragraph_count`` and ``paragraph_starts`` in order;
 * **boilerplate**: lines of ``boilerplate`` that are spoken (the title included), matched as
-  whole blocks, at the start or end of a block (two words or more), or anywhere inside a
-  block (eight words or more); plus strings of ``must_not_repeat`` spoken more than once;
+  whole blocks, at the start or end of a block (two words or more), or verbatim inside a
+  block (eight words or more); a chrome copy of the headline is the title, spoken once; plus
+  strings of ``must_not_repeat`` spoken more than once;
 * **title**: the article's title equals the annotated one (or, when that title occurs nowhere
   in the file, the file's name: no reader can announce it);
 * **speakable**: the checks of ``bench/speakable_score.py`` (its ``judge``), against the
@@ -57,8 +58,8 @@ SHARED_CORPUS = Path("/work/shared/corpus")
 SHORT_LINE_WORDS = 3
 """Boilerplate lines up to this many words leak only as a whole block (``Print``, ``Sources``)."""
 CONTAINED_WORDS = 8
-"""Boilerplate lines of at least this many words also leak when spoken inside a block; shorter
-ones (``Free and open-source software``) may be words of the article's own prose."""
+"""Boilerplate lines of at least this many words also leak when they stand verbatim inside a
+block; shorter ones (``Free and open-source software``) may be words of the article's prose."""
 
 _REF_LINK = re.compile(r"\[([^\]]*)\]\[[^\]]*(?:\]|$)")
 """A Markdown reference link ``[text][label]`` (perhaps cut off) as the reader renders it: text."""
@@ -163,16 +164,20 @@ def _score_paragraphs(score: Score, ann: dict[str, Any], article: Article, key: 
 
 
 def _score_boilerplate(score: Score, ann: dict[str, Any], article: Article, key: Keys) -> None:
-    units = [key(u) for u in _spoken_units(article)]
+    spoken = _spoken_units(article)
+    units = [key(u) for u in spoken]
     unit_set = set(units)
+    title = key(ann.get("title", ""))
+    blocks = [u for u in units if u != title]  # the headline may end like a chrome link
     for line in ann.get("boilerplate", []):
         k = key(line)
-        if not k:
-            continue
+        if not k or k == title:
+            continue  # a chrome copy of the headline: the title itself is spoken once
         words = len(k.split())
-        if k in unit_set or (words >= CONTAINED_WORDS and any(key.contains(u, k) for u in units)):
+        flat = " ".join(line.split())
+        if k in unit_set or (words >= CONTAINED_WORDS and any(flat in u for u in spoken)):
             score.leaks.append(line)
-        elif words > 1 and any(u.startswith(k + " ") or u.endswith(" " + k) for u in units):
+        elif words > 1 and any(u.startswith(k + " ") or u.endswith(" " + k) for u in blocks):
             score.leaks.append(line)  # a chrome line glued to a paragraph
     for text in ann.get("must_not_repeat", []):
         k = key(text)
