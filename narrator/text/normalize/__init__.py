@@ -67,6 +67,7 @@ from narrator.text.normalize.numbers import (
     expand_percent,
     expand_ranges_and_scores,
     expand_roman_numerals,
+    split_versions,
 )
 from narrator.text.normalize.scripts import transliterate
 from narrator.text.normalize.sentences import (
@@ -99,6 +100,7 @@ RULES: Final[tuple[Rule, ...]] = (
     speak_hashtags_and_handles,
     drop_symbols,
     transliterate,
+    split_versions,
     expand_titles,
     expand_dotted_abbreviations,
     expand_dates,

@@ -51,12 +51,20 @@ def spell_hyphenated_letters(text: str) -> str:
     return re.sub(r"\b[A-Za-z](?:-[A-Za-z]){2,}\b", lambda m: " ".join(m.group(0).split("-")), text)
 
 
+def _spaced_groups(m: re.Match[str]) -> str:
+    return " ".join(g for g in m.groups() if g)
+
+
 def split_letters_and_digits(text: str) -> str:
-    """``AD842`` → "AD 842", ``HTML5`` → "HTML 5", ``COVID-19`` → "COVID 19".
+    """``AD842`` → "AD 842", ``HTML5`` → "HTML 5", ``COVID-19`` → "COVID 19", ``H5N1`` →
+    "H 5 N 1", ``g0v`` → "g 0 v", ``4chan`` → "4 chan", ``IoT`` → "I o T".
 
     Why: espeak reads a glued token as one strange word.  Fails: product names
     meant as one word ("B2B" becomes "B 2 B").
     """
+    text = re.sub(r"\b([A-Za-z])(\d+)([A-Za-z])(\d*)\b", _spaced_groups, text)  # H5N1, g0v
+    text = re.sub(r"\b(\d+)([a-z]{3,})\b", r"\1 \2", text)  # 4chan
+    text = re.sub(r"\b([A-Z])([a-z])([A-Z])\b", r"\1 \2 \3", text)  # IoT
     text = re.sub(r"\b([A-Z]{1,6})\.?(\d+)\b", r"\1 \2", text)
     text = re.sub(r"\b([A-Z]{2,6})-(\d+)\b", r"\1 \2", text)
     return re.sub(r"\b(\d+)([A-Z]{1,3})\b", r"\1 \2", text)
