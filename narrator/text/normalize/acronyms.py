@@ -111,6 +111,18 @@ def _looks_like_shouting(words: list[str]) -> bool:
     return bool(common or long) or len(wordy) >= 2
 
 
+WORD_LIKE_MIN: Final = 4
+"""Shorter capitalised words (``EDT``, ``NIH``) are always spelled."""
+
+TIME_ZONES: Final[frozenset[str]] = frozenset(
+    {
+        "EDT", "EST", "CDT", "CST", "MDT", "MST", "PDT", "PST", "AKST", "AKDT", "HST", "GMT",
+        "UTC", "BST", "CET", "CEST", "EET", "EEST", "WET", "IST", "JST", "AEST", "AEDT",
+    }
+)  # fmt: skip
+"""Time-zone abbreviations: always spelled, even inside a shouted run ("6:13 P.M. EDT THE")."""
+
+
 def lower_shouting(text: str) -> str:
     """Runs of capitalised words such as ``HISTORY AND ARISTOCRACY`` become title case.
 
@@ -123,7 +135,9 @@ def lower_shouting(text: str) -> str:
         words = m.group(0).split()
         if not _looks_like_shouting(words):
             return m.group(0)
-        return " ".join(w if w in PRONOUNCEABLE else w.capitalize() for w in words)
+        return " ".join(
+            w if w in PRONOUNCEABLE or w in TIME_ZONES else w.capitalize() for w in words
+        )
 
     text = re.sub(r"\b[A-Z][A-Z']*(?:\s+[A-Z][A-Z']*)+\b", repl, text)
     return re.sub(
@@ -138,13 +152,20 @@ def spell_acronyms(text: str) -> str:
 
     Why: the corpus and listeners expect letters; espeak guesses (it says
     "who" for WHO).  Pronounceable ones (NATO, NASA, UNESCO) are kept from a
-    table.  Fails: an unlisted pronounceable acronym (e.g. "NOAA") is spelled.
+    table, and so are single capitalised words of four letters or more shaped like an
+    English word (``MEEK``, ``HIGH``, ``SETI``: a vowel, an onset English allows, no run
+    of three consonants).  Fails: an unlisted pronounceable acronym of two or three
+    letters is spelled, and a word-shaped initialism (``USDA``) is said as a word.
     """
 
     def repl(m: re.Match[str]) -> str:
         word, plural = m.group(1), m.group(2) or ""
         if word in PRONOUNCEABLE or (not plural and word in CAPS_WORDS and word != "US"):
             return m.group(0)
+        if word in TIME_ZONES:
+            return " ".join(word)
+        if not plural and len(word) >= WORD_LIKE_MIN and _word_like(word):
+            return word.capitalize()  # MEEK, HIGH, SETI: said as the word they spell
         letters = " ".join(word)
         return letters + ("'s" if plural else "")
 
