@@ -67,6 +67,7 @@ from narrator.text.normalize.numbers import (
     expand_percent,
     expand_ranges_and_scores,
     expand_roman_numerals,
+    speak_phone_numbers,
     split_versions,
 )
 from narrator.text.normalize.scripts import transliterate
@@ -101,6 +102,7 @@ RULES: Final[tuple[Rule, ...]] = (
     drop_symbols,
     transliterate,
     split_versions,
+    speak_phone_numbers,
     expand_titles,
     expand_dotted_abbreviations,
     expand_dates,

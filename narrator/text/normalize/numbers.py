@@ -191,3 +191,28 @@ def split_versions(text: str) -> str:
     Runs before dates and times so "1.25" is not read as a time.  Fails: nothing known.
     """
     return VERSION.sub(r"\1 \2", text)
+
+
+PHONE: Final[re.Pattern[str]] = re.compile(
+    r"(?<![\w-])(?:\+?1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])"
+    r"(?:\d{3}|[A-Z]{3})[-.](?:\d{4}|[A-Z]{4})(?![\w-])"
+)
+"""North American phone numbers, vanity letters included: ``1-877-382-4357``, ``(888)
+232-6348``, ``1-877-FTC-HELP``."""
+
+
+def speak_phone_numbers(text: str) -> str:
+    """Phone numbers digit by digit, a pause between groups: "one eight seven seven, three …".
+
+    Why: read as numbers, ``1-877-382-4357`` becomes ranges and thousands.  Runs before
+    the range rule.  Fails: other countries' formats (``+44 1392 885680``) are read as
+    numbers; a plain ``555-1234`` stays a range.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        groups = re.findall(r"\d+|[A-Z]+", m.group(0))
+        return ", ".join(
+            " ".join(number_words(int(d)) for d in g) if g.isdigit() else g for g in groups
+        )
+
+    return PHONE.sub(repl, text)
