@@ -18,7 +18,9 @@ from narrator.text.months import MONTH_ABBREVIATIONS, MONTH_NAMES, month_number
 __all__ = [
     "BOILERPLATE_RULES",
     "Byline",
+    "LineRules",
     "boilerplate_rule",
+    "flat_line",
     "is_section_break",
     "parse_byline",
     "parse_dateline",
@@ -122,6 +124,38 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
         4,
     ),
 )
+
+
+def flat_line(text: str) -> str:
+    """A line or paragraph as :class:`LineRules` sees it: whitespace runs collapsed."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class LineRules:
+    """What the user and the batch say about lines, applied before the built-in rules.
+
+    ``drop`` and ``keep`` come from ``[boilerplate]`` in ``narrator.toml``: regular
+    expressions matched against a *whole* line (a paragraph, a heading, one line of a
+    menu) as ``narrator segments`` shows it, whitespace collapsed. ``keep`` wins over
+    ``drop`` and over every built-in rule. ``recurring`` holds lines that recur across
+    several articles of the same batch (site chrome: the same menu under every article);
+    they are dropped unless kept.
+    """
+
+    drop: tuple[re.Pattern[str], ...] = ()
+    keep: tuple[re.Pattern[str], ...] = ()
+    recurring: frozenset[str] = frozenset()
+
+    def verdict(self, text: str) -> str | None:
+        """``"keep"``, ``"drop"`` (the user's rules, then the batch's) or None (no say)."""
+        line = flat_line(text)
+        if any(p.fullmatch(line) for p in self.keep):
+            return "keep"
+        if any(p.fullmatch(line) for p in self.drop) or line in self.recurring:
+            return "drop"
+        return None
+
 
 SECTION_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·]\s*){3,}$")
 """`* * *`, `*       *`, `###`, `---`: section breaks and press-release end marks."""

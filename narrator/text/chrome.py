@@ -10,8 +10,10 @@ signals:
 * **position**: chrome clusters before the headline and after the last paragraph;
 * **line shape**: chrome lines are short, lack sentence punctuation, come in runs of
   separate lines (menus), look like links or breadcrumbs, or are ``Label: value`` pairs;
-* **the headline**: the first line shaped like a headline above the first prose
-  paragraph; everything above it is chrome.
+* **the headline**: the line shaped like a headline above the first prose paragraph
+  (preferring one directly above a date or byline); everything above it is chrome;
+* **repetition**: a short line that recurs across several articles of one batch
+  (:func:`recurring_lines`) is the site's, not the article's.
 
 :func:`find_chrome` applies these to the :class:`~narrator.text.layout.Unit` s of a file.
 Where it fails is said at each rule.
@@ -20,18 +22,20 @@ Where it fails is said at each rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from narrator.text.boilerplate import (
     boilerplate_rule,
+    flat_line,
     is_section_break,
     parse_byline,
     parse_dateline,
 )
 from narrator.text.layout import Unit, ends_sentence
 
-__all__ = ["Chrome", "find_chrome", "is_chrome_line", "is_prose"]
+__all__ = ["Chrome", "find_chrome", "is_chrome_line", "is_prose", "recurring_lines"]
 
 PROSE_WORDS = 8
 """A unit ending a sentence with at least this many words is article prose."""
@@ -145,16 +149,41 @@ def _is_metadata(text: str) -> bool:
     )
 
 
-def _before_metadata(units: Sequence[Unit], i: int) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """Each unit's signals, with the user's and the batch's verdicts applied."""
+
+    texts: tuple[str, ...]
+    chrome: tuple[bool, ...]
+    prose: tuple[bool, ...]
+    headline: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, units: Sequence[Unit], verdicts: Sequence[str | None]) -> _Shapes:
+        def shape(i: int, unit: Unit) -> tuple[bool, bool, bool]:
+            if verdicts[i] == "drop":
+                return True, False, False
+            keep = verdicts[i] == "keep"
+            return (not keep and is_chrome_line(unit), is_prose(unit), _headline_shaped(unit))
+
+        shapes = [shape(i, unit) for i, unit in enumerate(units)]
+        return cls(
+            tuple(_flat(u) for u in units),
+            tuple(c for c, _, _ in shapes),
+            tuple(p for _, p, _ in shapes),
+            tuple(h for _, _, h in shapes),
+        )
+
+
+def _before_metadata(shapes: _Shapes, i: int) -> bool:
     """The next unit after ``i`` that no phrase rule drops is a date, byline or label line."""
-    for unit in units[i + 1 :]:
-        text = _flat(unit)
+    for text in shapes.texts[i + 1 :]:
         if not (boilerplate_rule(text) or is_section_break(text)):
             return _is_metadata(text)
     return False
 
 
-def _pick_title(units: Sequence[Unit], end: int) -> int | None:
+def _pick_title(shapes: _Shapes, end: int) -> int | None:
     """The headline among the headline-shaped units above ``end``.
 
     Two signals, the first weighing more: the line is directly followed by a date,
@@ -162,19 +191,19 @@ def _pick_title(units: Sequence[Unit], end: int) -> int | None:
     to the earliest. Fails for a short label ("Press release") printed just above the
     date while the headline stands elsewhere; the label is then the title.
     """
-    candidates = [i for i in range(end) if _headline_shaped(units[i])]
+    candidates = [i for i in range(end) if shapes.headline[i]]
     if not candidates:
         return None
 
     def weight(i: int) -> int:
-        long = len(_flat(units[i]).split()) >= HEADLINE_WORDS
-        return 2 * _before_metadata(units, i) + long
+        long = len(shapes.texts[i].split()) >= HEADLINE_WORDS
+        return 2 * _before_metadata(shapes, i) + long
 
     best = max(weight(i) for i in candidates)
     return next(i for i in candidates if weight(i) == best)
 
 
-def _trailing_start(units: Sequence[Unit], first: int, headline: str) -> int | None:
+def _trailing_start(shapes: _Shapes, first: int, headline: str) -> int | None:
     """Start of the chrome cluster at the end of the file, or None.
 
     The suffix (starting at a chrome line, after unit ``first``) where chrome lines
@@ -182,50 +211,86 @@ def _trailing_start(units: Sequence[Unit], first: int, headline: str) -> int | N
     citation or permalink block ("Richard Nixon, Address to …, Online by …").
     """
     best, best_at, total = 0, None, 0
-    for i in range(len(units) - 1, first, -1):
-        unit = units[i]
-        if is_chrome_line(unit) or (len(headline.split()) >= 3 and headline in _flat(unit)):
+    for i in range(len(shapes.texts) - 1, first, -1):
+        cites = len(headline.split()) >= 3 and headline in shapes.texts[i]
+        if shapes.chrome[i] or cites:
             total += 1
             if total > best:
                 best, best_at = total, i
         else:
-            total -= TRAILING_PROSE_WEIGHT if is_prose(unit) else 1
+            total -= TRAILING_PROSE_WEIGHT if shapes.prose[i] else 1
     return best_at if best >= 1 else None
 
 
-def _body_start(units: Sequence[Unit]) -> int | None:
+def _body_start(shapes: _Shapes) -> int | None:
     """The first prose unit directly followed by another (or the last prose unit).
 
     A lone sentence between chrome lines above the headline ("This web site was copied
     prior to …", an archive notice) is not where the article starts."""
-    prose = [i for i, unit in enumerate(units) if is_prose(unit)]
+    prose = [i for i, is_prose in enumerate(shapes.prose) if is_prose]
     for i in prose:
-        if i + 1 < len(units) and is_prose(units[i + 1]):
+        if i + 1 < len(shapes.prose) and shapes.prose[i + 1]:
             return i
     return prose[-1] if prose else None
 
 
-def find_chrome(units: Sequence[Unit]) -> Chrome:
+def find_chrome(units: Sequence[Unit], verdicts: Sequence[str | None] | None = None) -> Chrome:
     """The headline and the chrome units of a plain-text file (see the module docstring).
 
-    Without a prose unit (a title-only file, a list, a note of two lines) nothing is
-    dropped and the first line that no phrase rule drops is the title.
+    ``verdicts`` (one per unit: ``"keep"``, ``"drop"`` or None) are the user's and the
+    batch's (:class:`~narrator.text.boilerplate.LineRules`): a kept unit is never
+    chrome, a dropped one always is and is never the title. Without a prose unit (a
+    title-only file, a list, a note of two lines) nothing else is dropped and the first
+    line that no rule drops is the title.
     """
-    first = _body_start(units)
+    verdicts = list(verdicts) if verdicts is not None else [None] * len(units)
+    forced = frozenset(i for i, v in enumerate(verdicts) if v == "drop")
+    kept = frozenset(i for i, v in enumerate(verdicts) if v == "keep")
+    shapes = _Shapes.of(units, verdicts)
+    first = _body_start(shapes)
     if first is None:
-        title = next((i for i, u in enumerate(units) if _may_be_title(_flat(u))), None)
-        return Chrome(title, frozenset())
-    title = _pick_title(units, first)
+        title = next(
+            (i for i, t in enumerate(shapes.texts) if i not in forced and _may_be_title(t)), None
+        )
+        return Chrome(title, forced)
+    title = _pick_title(shapes, first)
     dropped: set[int] = set(range(title if title is not None else 0))
     start = title + 1 if title is not None else 0
     for i in range(start, first):
-        text = _flat(units[i])
+        text = shapes.texts[i]
         keep_metadata = parse_dateline(text) is not None or parse_byline(text) is not None
-        last_heading = i == first - 1 and _headline_shaped(units[i])
-        if is_chrome_line(units[i]) and not keep_metadata and not last_heading:
+        last_heading = i == first - 1 and shapes.headline[i]
+        if shapes.chrome[i] and not keep_metadata and not last_heading:
             dropped.add(i)
-    headline = _flat(units[title]) if title is not None else ""
-    tail = _trailing_start(units, first, headline)
+    headline = shapes.texts[title] if title is not None else ""
+    tail = _trailing_start(shapes, first, headline)
     if tail is not None:
         dropped.update(range(tail, len(units)))
-    return Chrome(title, frozenset(dropped))
+    return Chrome(title, frozenset((dropped | forced) - kept - {title}))
+
+
+RECURRING_MIN_FILES = 2
+"""A line found in this many articles of one batch is the site's, not an article's."""
+RECURRING_MAX_WORDS = 12
+
+
+def recurring_lines(texts: Iterable[str]) -> frozenset[str]:
+    """Short lines without sentence punctuation that occur in two or more of ``texts``.
+
+    Articles copied from one site carry the same menus, footers and share buttons; a
+    line repeated across the batch is chrome whatever its wording. Sentences are left
+    alone (two speeches may both say "Thank you."). Fails for a heading two articles
+    share ("Background"); it is dropped from both (keep it with ``[boilerplate] keep``).
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        lines = {flat_line(line) for line in text.splitlines()}
+        counts.update(
+            line
+            for line in lines
+            if line
+            and len(line.split()) <= RECURRING_MAX_WORDS
+            and not ends_sentence(line)
+            and any(ch.isalpha() for ch in line)
+        )
+    return frozenset(line for line, n in counts.items() if n >= RECURRING_MIN_FILES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from narrator.text.boilerplate import boilerplate_rule, is_section_break
+from narrator.text.boilerplate import LineRules, boilerplate_rule, is_section_break
 from narrator.text.chrome import find_chrome
 from narrator.text.layout import Unit, remove_page_furniture, split_units
 from narrator.text.readers import Draft, clean_text
@@ -56,10 +56,10 @@ def _split_bullets(lines: list[str]) -> list[str] | None:
     return items
 
 
-def _add_unit(draft: Draft, unit: Unit) -> None:
+def _add_unit(draft: Draft, unit: Unit, *, kept: bool = False) -> None:
     lines = [line.strip() for line in unit.text.split("\n")]
     joined = clean_text(" ".join(lines))
-    if is_section_break(joined) or boilerplate_rule(joined):
+    if not kept and (is_section_break(joined) or boilerplate_rule(joined)):
         draft.dropped.append(joined)
         return
     items = _split_bullets(lines)
@@ -72,12 +72,14 @@ def _add_unit(draft: Draft, unit: Unit) -> None:
         draft.add("paragraph", joined)
 
 
-def read_text(text: str) -> Draft:
-    """Read a plain-text article."""
+def read_text(text: str, rules: LineRules | None = None) -> Draft:
+    """Read a plain-text article; ``rules`` are the user's and the batch's line verdicts."""
+    rules = rules or LineRules()
     draft = Draft()
     units, furniture = remove_page_furniture(split_units(text))
     draft.dropped.extend(furniture)
-    chrome = find_chrome(units)
+    verdicts = [rules.verdict(unit.text) for unit in units]
+    chrome = find_chrome(units, verdicts)
     for i, unit in enumerate(units):
         joined = clean_text(unit.text)
         if i == chrome.title:
@@ -85,5 +87,5 @@ def read_text(text: str) -> Draft:
         elif i in chrome.dropped or (not draft.title and CHAPTER_LABEL.match(joined)):
             draft.dropped.append(joined)
         else:
-            _add_unit(draft, unit)
+            _add_unit(draft, unit, kept=verdicts[i] == "keep")
     return draft
