@@ -11,10 +11,9 @@ from pathlib import Path
 from mutagen.mp3 import MP3
 
 from narrator.audio.codec import decode
-from narrator.audio.dsp import integrated_loudness, true_peak_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.audio_measure import silent_runs
+from tests.audio_measure import integrated_loudness, silent_runs, true_peak_db
 
 
 def main(paths: list[str]) -> int:

@@ -102,8 +102,11 @@ def cli(ctx: click.Context, debug: bool, config_path: Path | None) -> None:
 
 def _config(ctx: click.Context) -> Any:
     from narrator.config import load_config
+    from narrator.voice.config_check import check_voice_config
 
-    return load_config(ctx.obj["config_path"])
+    config = load_config(ctx.obj["config_path"])
+    check_voice_config(config)
+    return config
 
 
 def _cache_dir_option(f: F) -> F:
@@ -189,13 +192,12 @@ def build(
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
-    from narrator.build.pipeline import build as run_build
-    from narrator.build.pipeline import collect_articles
+    from narrator.build.pipeline import build_files, collect_articles
     from narrator.voice.synthesizer import Synthesizer
 
     config = _config(ctx)
-    sources = list(paths) or [Path("seeds")]
-    collect_articles(sources)  # a missing path fails before the output folder is touched
+    # Listed once, here: a missing path fails before the output folder is touched.
+    sources = collect_articles(list(paths) or [Path("seeds")])
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     synthesizer = Synthesizer(  # a bad --scheduler (or no Dask) fails before the lock is taken
         fallback=fallback,
@@ -204,7 +206,7 @@ def build(
         threads=threads,
         scheduler=scheduler or config.scheduler,
     )
-    report = run_build(
+    report = build_files(
         sources,
         out_dir,
         config,

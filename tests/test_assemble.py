@@ -7,11 +7,10 @@ import pytest
 
 from narrator.audio.assemble import VoicedUtterance, assemble, pause_between
 from narrator.audio.codec import decode, encode_mp3
-from narrator.audio.dsp import integrated_loudness, true_peak_db
 from narrator.config import AudioSettings, Pauses, load_config
 from narrator.models import Clip, Segment, Utterance
 from narrator.voice.render import render
-from tests.audio_measure import median_pitch, silent_runs
+from tests.audio_measure import integrated_loudness, median_pitch, silent_runs, true_peak_db
 
 RATE = 22050
 

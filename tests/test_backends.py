@@ -16,7 +16,14 @@ from narrator.audio.codec import encode_mp3
 from narrator.cli import cli
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
-from narrator.voice.backends import describe_backends, get_backend, registry
+from narrator.voice.backends import (
+    ThreadBudget,
+    describe_backends,
+    get_backend,
+    registry,
+    set_threads,
+    thread_budget,
+)
 from narrator.voice.backends import gtts as gtts_backend
 
 GTTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
@@ -124,3 +131,20 @@ def test_gtts_does_not_retry_a_client_error() -> None:
     with pytest.raises(NarratorError):
         backend.synthesize("Hello.", Voice("gtts", ""))
     assert len(responses.calls) == 1
+
+
+def test_thread_budget_is_the_users_setting_until_a_pool_sets_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NARRATOR_THREADS", "3")
+    set_threads(None)
+    try:
+        assert thread_budget() == ThreadBudget(3, spin=True)
+        set_threads(ThreadBudget(2, spin=False))
+        assert thread_budget() == ThreadBudget(2, spin=False)
+        monkeypatch.setenv("NARRATOR_THREADS", "5")
+        assert thread_budget() == ThreadBudget(2, spin=False)
+    finally:
+        set_threads(None)
+    monkeypatch.delenv("NARRATOR_THREADS")
+    assert thread_budget() == ThreadBudget(0, spin=True)

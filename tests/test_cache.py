@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import narrator.voice.backends.piper as piper_backend
+import narrator.voice.backends.piper_model as piper_model
 from narrator.build.store import ClipCache, clip_key, decode_wav, encode_wav
 from narrator.cli import cli
 from narrator.models import Clip, Voice
@@ -40,10 +41,10 @@ def test_key_changes_with_text_and_voice_settings(text: str, voice: Voice) -> No
 
 def test_key_changes_with_the_model_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     before = clip_key("Hello there.", VOICE)
-    monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "another-model")
+    monkeypatch.setattr(piper_model, "model_hash", lambda path: "another-model")
     assert clip_key("Hello there.", VOICE) != before
-    monkeypatch.setattr(piper_backend, "_package_version", lambda name, module="": "9.9.9")
-    monkeypatch.setattr(piper_backend, "_file_hash", lambda path: "58afce0321b8d9c4")
+    monkeypatch.setattr(piper_backend, "package_version", lambda name, module="": "9.9.9")
+    monkeypatch.setattr(piper_model, "model_hash", lambda path: "58afce0321b8d9c4")
     assert clip_key("Hello there.", VOICE) != before
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from mutagen.id3 import ID3
 
 from narrator.audio.codec import FRAME_SAMPLES, decode
-from narrator.audio.dsp import resample
+from narrator.audio.transform import resample
 from narrator.build.pipeline import BuildReport, build
 from narrator.build.store import CHUNKS_DIR, ClipCache, decode_wav
 from narrator.cli import cli

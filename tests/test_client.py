@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from narrator.publish.catalog import Catalog
-from narrator.publish.serve import BackgroundServer, serving
+from tests.serving import BackgroundServer, serving
 
 GPO = shutil.which("gpo") or "/usr/bin/gpo"
 

@@ -29,6 +29,7 @@ from narrator.errors import NarratorError
 from narrator.models import Voice
 from narrator.publish.catalog import Catalog
 from narrator.voice.cluster import DaskPool, parse_scheduler
+from narrator.voice.config_check import check_voice_config
 from narrator.voice.synthesizer import Synthesizer, Tick
 from tests.articles import HARBOUR
 
@@ -449,7 +450,7 @@ def test_a_bad_scheduler_in_narrator_toml_names_the_key(tmp_path: Path) -> None:
     path = tmp_path / "narrator.toml"
     path.write_text('[build]\nscheduler = "http://x:1"\n')
     with pytest.raises(NarratorError, match=r"'build.scheduler' is not a Dask scheduler address"):
-        load_config(path)
+        check_voice_config(load_config(path))
     path.write_text("[build]\nscheduler = 8786\n")
     with pytest.raises(NarratorError, match=r"'build.scheduler' must be a string"):
         load_config(path)

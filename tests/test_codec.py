@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+from typing import Any
 
 import numpy as np
 import pytest
 
+from narrator.audio import codec
 from narrator.audio.codec import (
     ENCODER_GAIN_DB,
     FRAME_SAMPLES,
-    _encode_pcm,
-    _frames,
     decode,
     encode_chunks,
     encode_mp3,
+    encode_pcm,
+    frames_in,
     stream_frames,
     stream_gap,
 )
-from narrator.audio.dsp import resample
+from narrator.audio.transform import resample
 from narrator.models import Clip
 
 RATE = 44100
@@ -41,8 +45,8 @@ def test_stream_length_follows_the_frame_rule(rate: int) -> None:
     rng = np.random.default_rng(rate)
     noise = (rng.standard_normal(30000) * 3000).astype("<i2")
     for n in [1, 1151, 1152, 1153, 2303, 2304, 20000, 23040, 23041, 29999]:
-        data = _encode_pcm(noise[:n], rate, 64, 7)
-        assert _frames(data, rate, 64) == stream_frames(n), n
+        data = encode_pcm(noise[:n], rate, 64, 7)
+        assert frames_in(data, rate, 64) == stream_frames(n), n
 
 
 class DictStore:
@@ -117,6 +121,33 @@ def test_unchanged_chunks_are_reused_byte_for_byte() -> None:
     assert first[ends[1] : ends[2]] != second[ends[1] : ends[2]]
     assert first[ends[2] :] == second[ends[2] :]
     assert _encode(chunks, store) == first
+
+
+def test_chunks_are_encoded_on_every_usable_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As many encoder threads as the process has cores (here 3 of them, for 4 chunks),
+    and the same bytes as one thread makes."""
+    chunks = _chunks(4)
+    monkeypatch.setattr(codec, "usable_cores", lambda: 1)
+    alone = _encode(chunks)
+    monkeypatch.setattr(codec, "usable_cores", lambda: 3)
+    together = threading.Barrier(3, timeout=20)  # broken unless 3 encodes run at once
+    calls = []
+    encode_pcm_ = codec.encode_pcm
+
+    def encode_meeting(*args: Any) -> bytes:
+        calls.append(threading.get_ident())
+        if len(calls) <= 3:
+            together.wait()
+        return encode_pcm_(*args)
+
+    monkeypatch.setattr(codec, "encode_pcm", encode_meeting)
+    assert _encode(chunks) == alone
+    assert len(set(calls[:3])) == 3 and len(calls) == 4
+
+
+def test_usable_cores_are_the_affinity_where_there_is_one() -> None:
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert codec.usable_cores() == expected
 
 
 def test_encoder_lowers_the_level_by_its_known_gain() -> None:

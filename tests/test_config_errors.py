@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from narrator.cli import cli
+from narrator.config import AudioSettings, Pauses
+from narrator.models import Show, Voice
 from tests.output_check import write_article
 
 
@@ -152,3 +155,23 @@ def test_valid_config_is_accepted(workdir: Path) -> None:
     )
     result = _runner().invoke(cli, ["segments", "in/a.txt"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("section", "cls", "left_out"),
+    [
+        pytest.param("show", Show, (), id="show"),
+        pytest.param("voice", Voice, ("pitch",), id="voice"),
+        pytest.param("quote_voice", Voice, (), id="quote_voice"),
+        pytest.param("pauses", Pauses, (), id="pauses"),
+        pytest.param("audio", AudioSettings, (), id="audio"),
+    ],
+)
+def test_every_setting_of_a_section_is_a_known_key(
+    workdir: Path, section: str, cls: type, left_out: tuple[str, ...]
+) -> None:
+    """The keys come from the dataclass fields, so a new setting needs no second edit."""
+    (workdir / "narrator.toml").write_text(f"[{section}]\nnope = 1\n", encoding="utf-8")
+    error = _one_error(_runner().invoke(cli, ["segments", "in/a.txt"]))
+    known = sorted(f.name for f in dataclasses.fields(cls) if f.name not in left_out)
+    assert error.endswith(f"unknown key '{section}.nope' (known: {', '.join(known)})"), error

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from narrator.build.checkpoints import POINTS
 from tests.output_check import (
     Snapshot,
     audit,
@@ -120,6 +119,14 @@ def _next_build_completes(site: Path) -> None:
     audit_cache(site / ".cache")
 
 
+POINTS = (
+    "before-synthesis",
+    "after-synthesis",
+    "episode-temp-written",
+    "before-catalog",
+    "before-feed",
+)
+"""The points the pipeline announces (``narrator.build.checkpoints``), in build order."""
 KILL_POINTS = [*POINTS, f"replace:{NEW_SLUG}.mp3", "replace:catalog.json", "replace:feed.xml"]
 
 

@@ -8,9 +8,10 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from narrator.audio import dsp, leveling
+from narrator.audio import leveling, loudness, peak
 from narrator.audio.leveling import Leveler
 from narrator.models import Clip
+from tests.audio_measure import integrated_loudness, true_peak_db
 
 
 def _speechlike(rate: int, seconds: float, seed: int = 3) -> Clip:
@@ -26,7 +27,7 @@ def _speechlike(rate: int, seconds: float, seed: int = 3) -> Clip:
 def test_integrated_loudness_matches_pyloudnorm(rate: int) -> None:
     clip = _speechlike(rate, 20)
     reference = pyloudnorm.Meter(rate).integrated_loudness(clip.samples.astype(np.float64))
-    assert dsp.integrated_loudness(clip) == pytest.approx(reference, abs=1e-6)
+    assert integrated_loudness(clip) == pytest.approx(reference, abs=1e-6)
 
 
 @pytest.mark.parametrize("gain", [0.5, 1.0, 3.0])
@@ -34,7 +35,7 @@ def test_true_peak_matches_full_oversampling(gain: float) -> None:
     clip = _speechlike(22050, 10)
     loud = Clip((clip.samples * gain).astype(np.float32), clip.sample_rate)
     full = float(np.max(np.abs(resample_poly(loud.samples, 4, 1))))
-    assert dsp.true_peak_db(loud) == pytest.approx(20 * np.log10(full), abs=1e-5)
+    assert true_peak_db(loud) == pytest.approx(20 * np.log10(full), abs=1e-5)
 
 
 def _reference_limit(clip: Clip, ceiling_db: float) -> Clip:
@@ -52,26 +53,26 @@ def _reference_limit(clip: Clip, ceiling_db: float) -> Clip:
 def test_limiter_matches_the_whole_signal_computation() -> None:
     clip = _speechlike(22050, 10)
     loud = Clip((clip.samples * 3).astype(np.float32), clip.sample_rate)
-    fast, reference = dsp.limit(loud, -1.3), _reference_limit(loud, -1.3)
+    fast, reference = peak.limit(loud, -1.3), _reference_limit(loud, -1.3)
     assert np.max(np.abs(fast.samples - reference.samples)) < 1e-6
-    assert dsp.true_peak_db(fast) <= -1.29
+    assert true_peak_db(fast) <= -1.29
 
 
 def test_loudness_after_limiting_is_measured_only_where_the_limiter_acted() -> None:
     clip = _speechlike(22050, 20)
     n = len(clip.samples)
-    meter = dsp.Weighted(clip.samples, 22050)
+    meter = loudness.Weighted(clip.samples, 22050)
     gain_db = 20 * np.log10(3.0)
     gain = 10 ** (gain_db / 20)
-    out, spans = dsp.limit_piece(clip, gain_db, -1.3, dsp.PeakEnvelope(clip.samples))
+    out, spans = peak.limit_piece(clip, gain_db, -1.3, peak.PeakEnvelope(clip.samples))
     assert spans, "the limiter should act on a clip gained this much"
     hops = meter.hops_after(out.samples, gain, spans)
-    assert dsp.gated_loudness(hops, 22050, n) == pytest.approx(
-        dsp.integrated_loudness(out), abs=1e-6
+    assert loudness.gated_loudness(hops, 22050, n) == pytest.approx(
+        integrated_loudness(out), abs=1e-6
     )
     scaled = Clip((clip.samples * 3.0).astype(np.float32), 22050)
-    assert dsp.gated_loudness(meter.hops_after(scaled.samples, 3.0, []), 22050, n) == (
-        pytest.approx(dsp.integrated_loudness(scaled), abs=1e-5)
+    assert loudness.gated_loudness(meter.hops_after(scaled.samples, 3.0, []), 22050, n) == (
+        pytest.approx(integrated_loudness(scaled), abs=1e-5)
     )
 
 
@@ -79,8 +80,8 @@ def test_loudness_after_limiting_is_measured_only_where_the_limiter_acted() -> N
 def test_normalized_clip_meets_target_and_ceiling(step: float) -> None:
     clip = _speechlike(22050, 20)
     out = leveling.normalize_loudness(clip, -16.0, -1.0, step_db=step)
-    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=max(step / 2, 0.01) + 1e-3)
-    assert dsp.true_peak_db(out) <= -1.0
+    assert integrated_loudness(out) == pytest.approx(-16.0, abs=max(step / 2, 0.01) + 1e-3)
+    assert true_peak_db(out) <= -1.0
     # Quiet stretches are the input times one gain, a whole number of steps.
     quiet = np.abs(clip.samples) > 1e-3
     quiet &= np.abs(out.samples) < 0.1
@@ -126,8 +127,8 @@ def test_a_preferred_gain_within_tolerance_is_kept(offset: float) -> None:
     preferred = chosen + offset  # not a multiple of the step: kept as it is, not re-quantized
     out, gain = _rebuilt(clip, preferred)
     assert gain == preferred
-    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.2 + 1e-3)
-    assert dsp.true_peak_db(out) <= -1.0
+    assert integrated_loudness(out) == pytest.approx(-16.0, abs=0.2 + 1e-3)
+    assert true_peak_db(out) <= -1.0
     # The preferred gain is the one applied (outside the limited stretches).
     quiet = (np.abs(clip.samples) > 1e-3) & (np.abs(out.samples) < 0.1)
     ratio = np.median(out.samples[quiet] / clip.samples[quiet])
@@ -140,7 +141,7 @@ def _level_at(clip: Clip, gain_db: float, monkeypatch: pytest.MonkeyPatch) -> fl
         patched.setattr(leveling, "TOLERANCE_LU", 100.0)
         out, used = _rebuilt(clip, gain_db)
     assert used == gain_db
-    return dsp.integrated_loudness(out)
+    return integrated_loudness(out)
 
 
 @pytest.mark.parametrize("offset", [0.6, -0.3, 1.0, -2.0])
@@ -156,8 +157,8 @@ def test_a_preferred_gain_off_target_is_not_kept(
     assert gain != preferred
     assert gain == pytest.approx(chosen, abs=1e-9)
     assert np.array_equal(out.samples, first.samples)
-    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.1 / 2 + 0.01)
-    assert dsp.true_peak_db(out) <= -1.0
+    assert integrated_loudness(out) == pytest.approx(-16.0, abs=0.1 / 2 + 0.01)
+    assert true_peak_db(out) <= -1.0
 
 
 @pytest.mark.parametrize("offset", [0.25, -0.15])
@@ -214,7 +215,7 @@ def test_a_piece_comes_out_the_same_wherever_it_lies(monkeypatch: pytest.MonkeyP
         outputs.append(leveler.limited(index, used))
     plain = loud * np.float32(10 ** (gain / 20))
     assert not np.array_equal(outputs[0], plain)  # the limiter acted on the piece
-    assert dsp.true_peak_db(Clip(outputs[0], 22050)) <= -1.0
+    assert true_peak_db(Clip(outputs[0], 22050)) <= -1.0
     assert np.array_equal(outputs[0], outputs[1])
 
 
@@ -223,11 +224,11 @@ def test_a_limited_piece_does_not_depend_on_the_gains_tried_before() -> None:
     more blocks as the gain rises); the result at a gain must be the same to the bit as
     with an envelope computed afresh at that gain."""
     clip = Clip((_speechlike(22050, 30, seed=8).samples * 2.0).astype(np.float32), 22050)
-    shared = dsp.PeakEnvelope(clip.samples)
+    shared = peak.PeakEnvelope(clip.samples)
     for gain in (1.0, 1.4, 2.0, 2.9):
         gain_db = 20 * np.log10(gain)
-        out, spans = dsp.limit_piece(clip, gain_db, -1.3, shared)
-        fresh, fresh_spans = dsp.limit_piece(clip, gain_db, -1.3, dsp.PeakEnvelope(clip.samples))
+        out, spans = peak.limit_piece(clip, gain_db, -1.3, shared)
+        fresh, fresh_spans = peak.limit_piece(clip, gain_db, -1.3, peak.PeakEnvelope(clip.samples))
         assert spans and spans == fresh_spans
         assert np.array_equal(out.samples, fresh.samples), gain
 
@@ -298,4 +299,4 @@ def test_a_damaged_stored_measurement_is_made_again() -> None:
 def test_a_clip_that_is_not_whole_hops_long_lands_on_the_target(rate: int, seconds: float) -> None:
     clip = _speechlike(rate, seconds)
     out = leveling.normalize_loudness(clip, -16.0, -1.0)
-    assert dsp.integrated_loudness(out) == pytest.approx(-16.0, abs=0.01 + 1e-3)
+    assert integrated_loudness(out) == pytest.approx(-16.0, abs=0.01 + 1e-3)

@@ -1,4 +1,5 @@
-"""The numpy filters of ``narrator.audio.filters`` (and the limiter's window filters) equal scipy's.
+"""The numpy filters of ``narrator.audio.filters`` (resampling, true peak, K-weighting, the
+limiter's window filters) equal scipy's.
 
 A build must not import scipy (0.55 s), so these filters replace scipy's; scipy is imported
 here, in the tests, as the reference.
@@ -14,8 +15,8 @@ import pytest
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly, sosfilt
 
-from narrator.audio import dsp
 from narrator.audio import filters as fir
+from narrator.audio.loudness import k_weighting
 
 # Lengths around the filter's 21 taps, the FFT sizes chosen for short inputs (from 256 up),
 # one block of the largest FFT (fir._FFT - 20 = 32748 samples) and several blocks.
@@ -87,7 +88,7 @@ def test_oversampled_peaks_see_intersample_overs() -> None:
 
 @pytest.mark.parametrize("rate", [16000, 22050, 44100, 48000])
 def test_k_weighting_equals_sosfilt(rate: int) -> None:
-    sections = dsp._k_weighting(rate)
+    sections = k_weighting(rate)
     rng = np.random.default_rng(rate)
     t = np.arange(rate * 5) / rate
     signals = {
@@ -118,12 +119,12 @@ def test_window_filters_equal_scipy_ndimage(size: int, middle: int) -> None:
     rng = np.random.default_rng(size * 1000 + middle)
     for extra in (0, 1, 3):
         values = _ones_around(rng.uniform(0.1, 1.0, middle), size, extra)
-        assert np.array_equal(dsp._minimum_filter(values, size), minimum_filter1d(values, size)), (
+        assert np.array_equal(fir.minimum_filter(values, size), minimum_filter1d(values, size)), (
             size,
             middle,
             extra,
         )
-        uniform = dsp._uniform_filter(values, size)
+        uniform = fir.uniform_filter(values, size)
         assert uniform.shape == values.shape
         assert np.abs(uniform - uniform_filter1d(values, size)).max() < 1e-12, (size, extra)
 
@@ -135,11 +136,9 @@ def test_window_filters_on_a_limiter_like_gain_curve() -> None:
     rng = np.random.default_rng(5)
     dips = rng.choice(np.arange(2 * smooth, 20000 - 2 * smooth), 40, replace=False)
     values[dips] = rng.uniform(0.3, 0.99, 40)
-    floor = dsp._minimum_filter(values, 2 * hold + 1)
+    floor = fir.minimum_filter(values, 2 * hold + 1)
     assert np.array_equal(floor, minimum_filter1d(values, 2 * hold + 1))
-    assert (
-        np.abs(dsp._uniform_filter(floor, smooth) - uniform_filter1d(floor, smooth)).max() < 1e-12
-    )
+    assert np.abs(fir.uniform_filter(floor, smooth) - uniform_filter1d(floor, smooth)).max() < 1e-12
 
 
 def test_a_build_normalizes_and_encodes_without_importing_scipy() -> None:
@@ -149,9 +148,10 @@ def test_a_build_normalizes_and_encodes_without_importing_scipy() -> None:
 import sys
 import numpy as np
 import narrator.build.pipeline
-from narrator.audio import codec, dsp
+from narrator.audio import codec
 from narrator.audio.leveling import Leveler, normalize_loudness
 from narrator.models import Clip
+from tests.audio_measure import true_peak_db
 
 rng = np.random.default_rng(1)
 n = 22050 * 4
@@ -161,7 +161,7 @@ one = Leveler([x], 22050, [0], -16.0, -1.0, None, 0.1)
 gain_db = one.choose_gain()
 out = Clip(one.limited(0, gain_db), 22050)
 assert 20 * np.log10(0.5) + gain_db > 0.0, gain_db
-assert dsp.true_peak_db(out) <= -1.0
+assert true_peak_db(out) <= -1.0
 assert np.array_equal(normalize_loudness(Clip(x, 22050), -16.0, -1.0, 0.1).samples, out.samples)
 
 bodies = [x[:44100], x[44100:]]

@@ -69,6 +69,29 @@ def test_unchanged_rebuild_keeps_the_mp3_bytes_and_leaves_the_feed_alone(
         assert (path.stat().st_mtime_ns, path.stat().st_ino) == (mtime, inode), path.name
 
 
+def test_episode_built_without_page_data_is_built_again_from_the_cache(
+    tmp_path: Path, config: Config
+) -> None:
+    """An output made before the page read its page data file gets that file on the next build."""
+    folder = _articles(tmp_path, harbour=HARBOUR)
+    out = tmp_path / "out"
+    _build(folder, out, config, tmp_path / "cache")
+    mp3 = out / "episodes" / "harbour-lights.mp3"
+    data = mp3.read_bytes()
+    page_data = out / "episodes" / "harbour-lights.page.json"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page_data.is_file() and 'class="transcript"' in page
+    catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
+    del catalog["episodes"]["harbour-lights"]["extras"]["page"]
+    (out / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    page_data.unlink()
+    again = _build(folder, out, config, tmp_path / "cache")
+    assert again.built == ["harbour-lights"] and again.clips_synthesized == 0
+    assert mp3.read_bytes() == data
+    assert page_data.is_file()
+    assert (out / "index.html").read_text(encoding="utf-8") == page
+
+
 def test_forced_rebuild_from_the_cache_gives_the_same_bytes(tmp_path: Path, config: Config) -> None:
     folder = _articles(tmp_path, harbour=HARBOUR)
     out = tmp_path / "out"

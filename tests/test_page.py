@@ -19,16 +19,16 @@ import pytest
 
 from narrator.models import Chapter, Cue, Show
 from narrator.publish.catalog import Catalog, Entry
+from narrator.publish.durations import clock, cue_stamp, itunes_duration, spoken_duration
 from narrator.publish.page import (
     PAGE_NAME,
-    parse_chapters,
-    parse_vtt,
+    parse_page_data,
     render_page,
-    spoken_duration,
+    to_page_data,
     write_page,
 )
-from narrator.publish.serve import BackgroundServer, serving
 from narrator.publish.transcripts import to_chapters_json, to_vtt
+from tests.serving import BackgroundServer, serving
 
 NASTY = '../../etc/passwd & <script>alert(1)</script> "Q3"'
 CHROMIUM = Path("/usr/bin/chromium")
@@ -131,23 +131,58 @@ def test_configured_base_url_gives_an_absolute_feed_link(tmp_path: Path) -> None
     assert 'href="https://example.org/pod/feed.xml"' in page
 
 
-def test_vtt_cues_come_back_as_written() -> None:
+def test_page_data_cues_come_back_as_the_vtt_has_them() -> None:
     cues = [
         Cue(0.4, 2.5, "Fish & chips <cost> £5", 0, None, "title"),
-        Cue(3.0, 3661.25, "“I kneel,” he said.", 1, 0, "quote"),
+        Cue(3.0, 3661.25, "“I kneel,”\n he  said.", 1, 0, "quote"),
+        Cue(3661.3, 3662.0, "  ", 1, 0, "narration"),
     ]
-    parsed = parse_vtt(to_vtt(cues))
+    _, parsed = parse_page_data(to_page_data(cues, []))
     assert [(c.start, c.end, c.text, c.quote) for c in parsed] == [
         (0.4, 2.5, "Fish & chips <cost> £5", False),
         (3.0, 3661.25, "“I kneel,” he said.", True),
     ]
+    # The same times as the transcript players get, to the millisecond.
+    vtt = to_vtt(cues)
+    assert "00:00:03.000 --> 01:01:01.250" in vtt
+    assert all(f"{cue_stamp(c.start, '.')} --> {cue_stamp(c.end, '.')}" in vtt for c in parsed)
 
 
-def test_chapters_come_back_in_order() -> None:
-    doc = to_chapters_json([Chapter(10.0, 20.0, "Second"), Chapter(0.0, 10.0, "First")])
-    assert [(c.start, c.title) for c in parse_chapters(doc)] == [(0.0, "First"), (10.0, "Second")]
-    hidden = json.dumps({"chapters": [{"startTime": 1, "title": "x", "toc": False}]})
-    assert parse_chapters(hidden) == []
+def test_page_data_chapters_come_back_in_order() -> None:
+    chapters = [Chapter(10.0004, 20.0, "Second"), Chapter(0.0, 10.0, "First")]
+    doc = to_page_data([], chapters)
+    assert [(c.start, c.title) for c in parse_page_data(doc)[0]] == [
+        (0.0, "First"),
+        (10.0, "Second"),
+    ]
+    untitled = to_page_data([], [Chapter(1.0, 2.0, "  ")])
+    assert parse_page_data(untitled)[0] == []
+    # The same starts as the chapters file players get.
+    starts = [c["startTime"] for c in json.loads(to_chapters_json(chapters))["chapters"]]
+    assert sorted(starts) == [c.start for c in parse_page_data(doc)[0]]
+
+
+def test_page_data_of_another_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version"):
+        parse_page_data(json.dumps({"version": 99, "chapters": [], "cues": []}))
+
+
+def test_episode_page_data_is_read_not_its_vtt(two_episodes: Pages) -> None:
+    """The page shows the cues of the page data file; the transcript files are for players."""
+    root = two_episodes.root
+    (entry, *_) = two_episodes.entries
+    data = root / entry.extras["page"]
+    assert data.is_file()
+    vtt_before = (root / entry.extras["transcript_vtt"]).read_bytes()
+    (root / entry.extras["transcript_vtt"]).write_text("WEBVTT\n", encoding="utf-8")
+    try:
+        page = render_page(root, two_episodes.show, two_episodes.entries, "cover.jpg")
+    finally:
+        (root / entry.extras["transcript_vtt"]).write_bytes(vtt_before)
+    _, cues = parse_page_data(data.read_text(encoding="utf-8"))
+    assert cues
+    assert page == (root / PAGE_NAME).read_text(encoding="utf-8")
+    assert all(html.escape(cue.text) in page for cue in cues)
 
 
 @pytest.mark.parametrize(
@@ -162,6 +197,17 @@ def test_chapters_come_back_in_order() -> None:
 )
 def test_durations_for_people_and_machines(seconds: float, words: str, iso: str) -> None:
     assert spoken_duration(seconds) == (words, iso)
+
+
+def test_every_duration_format_rounds_its_own_way() -> None:
+    # The feed rounds to the second, a chapter's clock truncates (it starts in that second),
+    # transcripts keep milliseconds.
+    assert itunes_duration(3599.6) == "01:00:00"
+    assert clock(59.9) == "0:59"
+    assert clock(3725.2) == "1:02:05"
+    assert clock(-3) == "0:00"
+    assert cue_stamp(3661.2504, ".") == "01:01:01.250"
+    assert cue_stamp(-1, ",") == "00:00:00,000"
 
 
 # --- the page in headless Chromium -------------------------------------------------------------

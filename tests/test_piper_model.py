@@ -22,7 +22,8 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
 from narrator.cli import cli
-from narrator.voice.backends.piper import _load_voice, default_model_path
+from narrator.voice.backends import ThreadBudget
+from narrator.voice.backends.piper import default_model_path, load_voice
 from narrator.voice.backends.piper_model import (
     MODEL_DIR_ENV,
     PREPARE_ENV,
@@ -86,9 +87,9 @@ def test_prepared_model_has_only_2d_convolutions(original: Path) -> None:
 def test_prepared_model_sounds_the_same(
     original: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepared_voice = _load_voice(original)
+    prepared_voice = load_voice(original)
     monkeypatch.setenv(PREPARE_ENV, "0")
-    original_voice = _load_voice(original)
+    original_voice = load_voice(original)
     assert _is_prepared(prepared_voice)
     assert not _is_prepared(original_voice)
     assert prepared_voice.config == original_voice.config
@@ -187,7 +188,7 @@ def test_damaged_prepared_file_falls_back_then_is_made_again(
     good = prepared.read_bytes()
     prepared.write_bytes(good[: len(good) // 3])
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        voice = _load_voice(original)
+        voice = load_voice(original)
     assert not _is_prepared(voice)
     assert len(_speak(voice)) > 22050
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -199,7 +200,7 @@ def test_damaged_prepared_file_falls_back_then_is_made_again(
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert prepared_model(original) == prepared
-        voice = _load_voice(original)
+        voice = load_voice(original)
     assert prepared.read_bytes() == good
     assert _is_prepared(voice)
     assert not caplog.records
@@ -368,7 +369,7 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
     original: Path, private_dir: Path, one_thread: None
 ) -> None:
     assert _onnx_files(private_dir) == []
-    voice = _load_voice(original)
+    voice = load_voice(original)
     assert _is_prepared(voice)
     prepared, optimized = prepared_model(original), _optimized_path(original)
     assert prepared.name.endswith("-conv2d-v1.onnx")
@@ -377,7 +378,7 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
     assert not list(private_dir.glob(".*.tmp"))  # the save went to its final name
     # What onnxruntime saved is a whole model it can run as it is.
     assert optimized.stat().st_size > 0.9 * prepared.stat().st_size
-    again = _load_voice(original)
+    again = load_voice(original)
     assert _is_prepared(again)
     assert len(_speak(again)) > 22050
 
@@ -385,14 +386,14 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
 def test_a_fresh_process_loads_the_optimized_model(
     original: Path, private_dir: Path, one_thread: None
 ) -> None:
-    _load_voice(original)
+    load_voice(original)
     optimized = _optimized_path(original)
     before = optimized.stat()
     code = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)\n"
-        "from narrator.voice.backends.piper import _load_voice, default_model_path\n"
-        "voice = _load_voice(default_model_path())\n"
+        "from narrator.voice.backends.piper import default_model_path, load_voice\n"
+        "voice = load_voice(default_model_path())\n"
         "print(voice.session.get_modelmeta().custom_metadata_map['narrator.prepared'])\n"
     )
     env = {**os.environ, MODEL_DIR_ENV: str(private_dir)}
@@ -414,11 +415,11 @@ def test_the_optimized_model_stands_in_for_the_prepared_one(
 ) -> None:
     """Once the optimized copy exists, the prepared file is not read again: a damaged one
     goes unnoticed, and the voice still loads and speaks."""
-    _load_voice(original)
+    load_voice(original)
     prepared = prepared_model(original)
     prepared.write_bytes(prepared.read_bytes()[:1000])
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        voice = _load_voice(original)
+        voice = load_voice(original)
     assert not caplog.records
     assert _is_prepared(voice)
     assert len(_speak(voice)) > 22050
@@ -427,13 +428,13 @@ def test_the_optimized_model_stands_in_for_the_prepared_one(
 def test_a_damaged_optimized_model_is_deleted_and_made_again(
     original: Path, private_dir: Path, one_thread: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _load_voice(original)
+    load_voice(original)
     optimized = _optimized_path(original)
     good_size = optimized.stat().st_size
     damaged = optimized.read_bytes()[: good_size // 3]
     optimized.write_bytes(damaged)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        voice = _load_voice(original)
+        voice = load_voice(original)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, warnings
     assert "damaged" in warnings[0] and str(optimized) in warnings[0]
@@ -443,7 +444,7 @@ def test_a_damaged_optimized_model_is_deleted_and_made_again(
     assert optimized.is_file() and optimized.stat().st_size > len(damaged)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        assert _is_prepared(_load_voice(original))
+        assert _is_prepared(load_voice(original))
     assert not caplog.records
 
 
@@ -451,7 +452,15 @@ def test_switched_off_the_voice_loads_without_writing_a_model(
     original: Path, private_dir: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(PREPARE_ENV, "0")
-    voice = _load_voice(original)
+    voice = load_voice(original)
     assert not _is_prepared(voice)
     assert len(_speak(voice)) > 22050
     assert _onnx_files(private_dir) == []
+
+
+def test_the_session_uses_the_thread_budget(original: Path) -> None:
+    shared = load_voice(original, ThreadBudget(2, spin=False)).session.get_session_options()
+    assert shared.intra_op_num_threads == 2
+    assert shared.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    alone = load_voice(original, ThreadBudget(1)).session.get_session_options()
+    assert alone.intra_op_num_threads == 1

@@ -21,11 +21,12 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from narrator.audio.codec import decode
-from narrator.audio.dsp import integrated_loudness, true_peak_db
 from narrator.build.pipeline import build
 from narrator.config import load_config
+from narrator.models import Show
 from narrator.publish.apple_categories import is_valid
-from tests.audio_measure import silent_runs
+from narrator.publish.feed import build_feed
+from tests.audio_measure import integrated_loudness, silent_runs, true_peak_db
 
 BASE = "https://pod.example.org/show/"
 NS = {
@@ -145,6 +146,34 @@ def test_items_meet_apple_and_podcasting20_rules(podcast) -> None:  # type: igno
         assert chapters is not None and chapters.get("type") == "application/json+chapters"
         assert _local(out, chapters.get("url", "")).is_file()
     assert len(guids) == len(items)
+
+
+@pytest.mark.parametrize(
+    ("link", "base_url", "expected", "resolved"),
+    [
+        pytest.param(
+            "https://example.org/about", "", *["https://example.org/about"] * 2, id="link"
+        ),
+        pytest.param("", "https://example.org/pod/", *["https://example.org/pod/"] * 2, id="base"),
+        pytest.param("", "", "./", "http://10.0.0.2:8000/pod/", id="neither"),
+    ],
+)
+def test_channel_link_is_the_shows_page(
+    link: str, base_url: str, expected: str, resolved: str
+) -> None:
+    """RSS 2.0 requires the channel's <link>; without a link or base URL it is the feed's folder."""
+    show = Show("S", "me", "d", "en", base_url, link=link)
+    data = build_feed(show, [], "cover.jpg")
+    channel = ET.fromstring(data).find("channel")
+    assert channel is not None
+    assert channel.findtext("link") == expected
+    assert channel.findtext("image/link") == expected
+    feed_url = "http://10.0.0.2:8000/pod/feed.xml"
+    assert podcastparser.parse(feed_url, io.BytesIO(data))["link"] == resolved
+    headers = {"content-location": feed_url, "content-type": "application/rss+xml"}
+    parsed = feedparser.parse(data, response_headers=headers)
+    assert not parsed.bozo
+    assert parsed.feed.link == resolved
 
 
 def test_special_characters_are_escaped_exactly_once(podcast) -> None:  # type: ignore[no-untyped-def]

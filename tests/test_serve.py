@@ -22,14 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from narrator.cli import cli
-from narrator.publish.serve import (
-    BackgroundServer,
-    Listening,
-    absolutize_feed,
-    content_type,
-    lan_addresses,
-    serving,
-)
+from narrator.publish.serve import Listening, absolutize_feed, content_type, lan_addresses
+from tests.serving import BackgroundServer, serving
 
 SECRET = "top secret: must never be served"
 
@@ -340,6 +334,9 @@ def test_feed_urls_resolve_on_the_host_the_client_used(site: Site) -> None:
     urls += [el.text or "" for el in feed.iterfind("channel/image/url")]
     assert len(urls) == 6, urls
     assert all(u.startswith(base) for u in urls), urls
+    # The show's page (the channel's and the image's <link>) is the served folder.
+    assert feed.findtext("channel/link") == base
+    assert feed.findtext("channel/image/link") == base
     self_link = feed.find("channel/{http://www.w3.org/2005/Atom}link")
     assert self_link is not None and self_link.get("href") == base + "feed.xml"
 

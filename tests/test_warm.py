@@ -12,8 +12,9 @@ import narrator.build.pipeline
 from narrator.build.pipeline import build
 from narrator.build.store import ClipCache
 from narrator.config import Config, load_config
+from narrator.voice.backends import ThreadBudget
 from narrator.voice.synthesizer import BIG_BATCH, Synthesizer
-from narrator.voice.workers import Split, WorkerPool
+from narrator.voice.workers import Split, WorkerPool, worker_budget
 
 pytestmark = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="workers start ahead only with several cores"
@@ -115,11 +116,16 @@ def test_unused_warm_workers_are_stopped(config: Config) -> None:
     pool = synthesizer._warm
     assert pool is not None
     deadline = time.monotonic() + 30
-    processes = list((getattr(pool._pool, "_processes", None) or {}).values())
+    processes = pool.processes()
     while len(processes) < (os.cpu_count() or 1) and time.monotonic() < deadline:
         time.sleep(0.05)
-        processes = list((getattr(pool._pool, "_processes", None) or {}).values())
+        processes = pool.processes()
     assert processes and all(p.is_alive() for p in processes)
     synthesizer.close()
     assert synthesizer._warm is None
     assert not any(p.is_alive() for p in processes)
+
+
+def test_workers_that_share_the_cores_let_waiting_threads_sleep() -> None:
+    assert worker_budget(Split(2, 2)) == ThreadBudget(2, spin=False)
+    assert worker_budget(Split(1, 4)) == ThreadBudget(4, spin=True)

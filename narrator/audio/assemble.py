@@ -1,7 +1,8 @@
 """Stage: clips + pause plan → one episode of audio, in chunks, with exact timings.
 
-One join per chunk (never pydub's quadratic sum), one loudness pass over the
-whole episode, one resample of each chunk to the output rate when it is encoded.
+One join per chunk (never pydub's quadratic sum), one gain for the whole
+episode (metered and limited chunk by chunk: ``narrator.audio.leveling``), one
+resample of each chunk to the output rate when it is encoded.
 """
 
 from __future__ import annotations
@@ -23,14 +24,9 @@ from narrator.audio.codec import (
     encode_mp3,
     stream_gap,
 )
-from narrator.audio.dsp import (
-    Samples,
-    fade,
-    resample,
-    resampled_length,
-    silence,
-)
+from narrator.audio.filters import Samples
 from narrator.audio.leveling import Leveler, LevelStore
+from narrator.audio.transform import fade, resample, resampled_length, silence
 from narrator.config import AudioSettings, Pauses
 from narrator.models import Clip, Cue, Segment, Utterance
 
@@ -121,11 +117,17 @@ def pause_between(before: Segment, after: Segment, pauses: Pauses) -> float:
 
 
 def _sentence_texts(segment: Segment, count: int) -> list[str]:
-    """The written text to show for each spoken sentence of a segment."""
+    """The written text to show for each of the ``count`` spoken sentences of ``segment``.
+
+    Spoken sentences come from the normalized text, so the written text is split
+    into sentences the same way (``split_sentences``). Where the two do not split
+    alike (normalizing changes a sentence's length, and a long one is cut at a
+    comma), the whole segment text goes with the first spoken sentence and the
+    others get ``""``: the segment then has one cue over all its sentences
+    (``_cues``).
+    """
     if count == 1:
         return [segment.text]
-    # Spoken sentences come from normalized text; show the segment text on its first cue
-    # and continue the transcript with the same text split evenly by sentence count.
     from narrator.text.normalize import split_sentences
 
     written = split_sentences(segment.text)
@@ -136,6 +138,121 @@ def _sentence_texts(segment: Segment, count: int) -> list[str]:
 
 CHUNK_TRAIL = 0.05
 """Seconds of silence that end every chunk but the last, so the stream joins lie in silence."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """Where one spoken sentence lies: in chunk ``chunk``, samples ``start`` to ``end``
+    (at the voice's rate, from the chunk's start), and the text its cue shows."""
+
+    chunk: int
+    start: int
+    end: int
+    text: str
+    segment: Segment
+
+
+class _Layout:
+    """The episode's samples at the voice's rate, cut into chunks in long pauses (only
+    when ``cut`` is set: the output rate is one the encoder takes in chunks), and where
+    each sentence lies in them."""
+
+    def __init__(self, rate: int, out_rate: int, cut: bool) -> None:
+        self.rate = rate
+        self.cut = cut
+        self.joint = CHUNK_TRAIL + JOIN_SILENCE / out_rate
+        """Seconds of silence every cut adds on average: the chunk's trail, the join's gap."""
+        self.parts: list[list[Samples]] = [[]]
+        self.filled = [0]
+        """Samples in each chunk so far."""
+        self.placed: list[_Placed] = []
+
+    def add(self, samples: Samples) -> None:
+        self.parts[-1].append(samples)
+        self.filled[-1] += len(samples)
+
+    def pause(self, seconds: float) -> None:
+        """``seconds`` of silence; a pause long enough ends the chunk: the chunk gets its
+        trail, and the next starts with the rest of the pause, less what the join adds."""
+        if self.cut and seconds >= self.joint + MIN_CUT_PAUSE:
+            self.add(silence(CHUNK_TRAIL, self.rate))
+            self.parts.append([])
+            self.filled.append(0)
+            self.add(silence(seconds - self.joint, self.rate))
+        else:
+            self.add(silence(seconds, self.rate))
+
+    def speak(self, clip: Clip, text: str, segment: Segment) -> None:
+        """One sentence's clip (faded at both ends), placed with ``text`` for its cue."""
+        if clip.sample_rate != self.rate:
+            clip = resample(clip, self.rate)
+        start = self.filled[-1]
+        self.add(fade(clip.samples, self.rate))
+        self.placed.append(_Placed(len(self.parts) - 1, start, self.filled[-1], text, segment))
+
+    def bodies(self) -> list[Samples]:
+        return [np.concatenate(p) for p in self.parts]
+
+
+def _lay_out(
+    voiced: Sequence[VoicedUtterance], pauses: Pauses, rate: int, out_rate: int
+) -> _Layout:
+    """Lead-in, then every sentence with the pause before it (``pause_between`` segments,
+    ``pauses.sentence`` within one), then the tail."""
+    layout = _Layout(rate, out_rate, cut=chunked(out_rate))
+    layout.add(silence(pauses.lead_in, rate))
+    previous: Segment | None = None
+    for item in voiced:
+        segment = item.utterance.segment
+        if previous is not None:
+            layout.pause(pause_between(previous, segment, pauses))
+        texts = _sentence_texts(segment, len(item.clips))
+        for number, (clip, text) in enumerate(zip(item.clips, texts, strict=True)):
+            if number:
+                layout.pause(pauses.sentence)
+            layout.speak(clip, text, segment)
+        previous = segment
+    layout.add(silence(pauses.tail, rate))
+    return layout
+
+
+def _leveler(
+    bodies: Sequence[Samples],
+    gaps: Sequence[int],
+    rate: int,
+    audio: AudioSettings,
+    store: LevelStore | None,
+) -> Leveler:
+    """The episode's leveler at the voice's rate (``gaps``: output samples after each chunk).
+
+    The MP3 encoder lowers the level by ``ENCODER_GAIN_DB``: the target is that much
+    higher. Its overshoot on decoding is about as large, so the peak ceiling stays.
+    """
+    spacing = [round(g * rate / audio.sample_rate) for g in gaps]
+    target = audio.loudness - ENCODER_GAIN_DB
+    return Leveler(bodies, rate, spacing, target, audio.true_peak, store)
+
+
+def _cues(
+    placed: Sequence[_Placed], chunks: Sequence[Chunk], rate: int, out_rate: int
+) -> tuple[Cue, ...]:
+    """Each sentence's time in the decoded episode: chunk k's stream starts at the sum of
+    the streams before it, and a decoder plays the encoder's delay first (at MPEG-1
+    rates, where it is known), so every cue comes that much later. A sentence with no
+    text of its own (``_sentence_texts``) lengthens the cue before it."""
+    delay = STREAM_DELAY if chunked(out_rate) else 0
+    starts = np.cumsum([delay] + [c.out_length + c.gap for c in chunks])
+    cues: list[Cue] = []
+    for p in placed:
+        first = float(starts[p.chunk]) / out_rate + p.start / rate
+        last = float(starts[p.chunk]) / out_rate + p.end / rate
+        segment = p.segment
+        if p.text:
+            cues.append(Cue(first, last, p.text, segment.index, segment.paragraph, segment.kind))
+        elif cues:
+            c = cues[-1]
+            cues[-1] = Cue(c.start, last, c.text, c.segment, c.paragraph, c.kind)
+    return tuple(cues)
 
 
 def assemble(
@@ -155,77 +272,21 @@ def assemble(
     episode, peaks limited chunk by chunk, both at the voice's own rate
     (``narrator.audio.leveling``, which reuses what ``store`` kept of unchanged chunks;
     the previous build's gain, ``prefer_gain_db``, is kept while it still fits).
+    The voice's rate is the first clip's; a clip at another rate is resampled to it.
     """
     if not voiced:
         raise ValueError("nothing to assemble")
     rate = voiced[0].clips[0].sample_rate if voiced[0].clips else audio.sample_rate
     out_rate = audio.sample_rate
-    cuttable = chunked(out_rate)
-    joint = CHUNK_TRAIL + JOIN_SILENCE / out_rate  # silence every cut adds on average
-    parts: list[list[Samples]] = [[]]
-    filled = [0]  # samples in each chunk so far
-    placed: list[tuple[int, int, int, str, Segment]] = []  # chunk, start, end (samples), text
-    previous: Segment | None = None
-
-    def add(samples: Samples) -> None:
-        parts[-1].append(samples)
-        filled[-1] += len(samples)
-
-    def pause(seconds: float) -> None:
-        if cuttable and seconds >= joint + MIN_CUT_PAUSE:
-            add(silence(CHUNK_TRAIL, rate))
-            parts.append([])
-            filled.append(0)
-            add(silence(seconds - joint, rate))
-        else:
-            add(silence(seconds, rate))
-
-    add(silence(pauses.lead_in, rate))
-    for item in voiced:
-        segment = item.utterance.segment
-        if previous is not None:
-            pause(pause_between(previous, segment, pauses))
-        texts = _sentence_texts(segment, len(item.clips))
-        for number, (clip, text) in enumerate(zip(item.clips, texts, strict=True)):
-            if clip.sample_rate != rate:
-                clip = resample(clip, rate)
-            if number:
-                pause(pauses.sentence)
-            start = filled[-1]
-            add(fade(clip.samples, rate))
-            placed.append((len(parts) - 1, start, filled[-1], text, segment))
-        previous = segment
-    add(silence(pauses.tail, rate))
-
-    bodies = [np.concatenate(p) for p in parts]
+    layout = _lay_out(voiced, pauses, rate, out_rate)
+    bodies = layout.bodies()
     lengths = [resampled_length(len(b), rate, out_rate) for b in bodies]
-    gaps = [stream_gap(n) if cuttable else 0 for n in lengths]
-    # The MP3 encoder lowers the level by ENCODER_GAIN_DB: aim that much higher. Its
-    # overshoot on decoding is about as large, so the peak ceiling stays as it is.
-    leveler = Leveler(
-        bodies,
-        rate,
-        [round(g * rate / out_rate) for g in gaps],
-        audio.loudness - ENCODER_GAIN_DB,
-        audio.true_peak,
-        store,
-    )
-    gain_db = leveler.choose_gain(prefer_gain_db)
+    gaps = [stream_gap(n) if layout.cut else 0 for n in lengths]
     chunks = tuple(Chunk(b, n, g) for b, n, g in zip(bodies, lengths, gaps, strict=True))
-    # Chunk k's stream starts at the sum of the streams before it; a decoder plays the
-    # encoder's delay first (at MPEG-1 rates, where it is known), so cues come that much later.
-    delay = STREAM_DELAY if cuttable else 0
-    starts = np.cumsum([delay] + [n + g for n, g in zip(lengths, gaps, strict=True)])
-    cues: list[Cue] = []
-    for index, begin, end, text, segment in placed:
-        first = float(starts[index]) / out_rate + begin / rate
-        last = float(starts[index]) / out_rate + end / rate
-        if text:
-            cues.append(Cue(first, last, text, segment.index, segment.paragraph, segment.kind))
-        elif cues:
-            c = cues[-1]
-            cues[-1] = Cue(c.start, last, c.text, c.segment, c.paragraph, c.kind)
-    result = Assembled(chunks, tuple(cues), rate, out_rate, gain_db, leveler)
+    leveler = _leveler(bodies, gaps, rate, audio, store)
+    gain_db = leveler.choose_gain(prefer_gain_db)
+    cues = _cues(layout.placed, chunks, rate, out_rate)
+    result = Assembled(chunks, cues, rate, out_rate, gain_db, leveler)
     log.debug(
         "assembled %.1f s in %d chunks from %d utterances (%d chunks leveled anew)",
         result.duration,

@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import math
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -71,7 +72,8 @@ FRAME_SAMPLES = 1152
 """Samples per MPEG-1 Layer III frame (32, 44.1 and 48 kHz)."""
 
 
-def _encode_pcm(ints: npt.NDArray[np.int16], rate: int, bitrate_kbps: int, quality: int) -> bytes:
+def encode_pcm(ints: npt.NDArray[np.int16], rate: int, bitrate_kbps: int, quality: int) -> bytes:
+    """16-bit mono PCM as one CBR MP3 stream (LAME's delay and padding included)."""
     import lameenc
 
     encoder = lameenc.Encoder()
@@ -85,7 +87,7 @@ def _encode_pcm(ints: npt.NDArray[np.int16], rate: int, bitrate_kbps: int, quali
         raise NarratorError(f"MP3 encoding failed: {exc}") from exc
 
 
-def _frames(data: bytes, rate: int, bitrate_kbps: int) -> int:
+def frames_in(data: bytes, rate: int, bitrate_kbps: int) -> int:
     """Frames in a CBR MPEG-1 Layer III stream of ``data`` (frames hold 144·bitrate/rate bytes)."""
     return round(len(data) / (144 * bitrate_kbps * 1000 / rate))
 
@@ -93,7 +95,7 @@ def _frames(data: bytes, rate: int, bitrate_kbps: int) -> int:
 def encode_mp3(clip: Clip, bitrate_kbps: int = 64, quality: int = 7) -> bytes:
     """Encode a mono clip to CBR MP3 bytes, in one stream (no Xing header is written,
     so players decode every frame)."""
-    return _encode_pcm(_to_pcm16(clip.samples), clip.sample_rate, bitrate_kbps, quality)
+    return encode_pcm(_to_pcm16(clip.samples), clip.sample_rate, bitrate_kbps, quality)
 
 
 # Chunked encoding: an episode is encoded as a run of independent CBR streams, one
@@ -149,6 +151,15 @@ def chunk_key(level_key: str, rate: int, out_rate: int, bitrate: int, quality: i
     return hashlib.sha256(head.encode()).hexdigest()
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity where the system has one (Linux:
+    what ``taskset`` or a container's cpuset allows), else ``os.cpu_count()``. A CPU
+    quota (cgroup ``cpu.max``) is not seen, so under one this counts too many."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def _to_pcm16(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
@@ -173,7 +184,7 @@ def encode_chunks(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from narrator.audio.dsp import resample, resampled_length
+    from narrator.audio.transform import resample, resampled_length
 
     names = [chunk_key(k, rate, out_rate, bitrate_kbps, quality) for k in keys]
     frames = [stream_frames(resampled_length(n, rate, out_rate)) for n in lengths]
@@ -181,22 +192,23 @@ def encode_chunks(
     if store is not None:
         for i, name in enumerate(names):
             data = store.get_chunk(name)
-            if data is not None and _frames(data, out_rate, bitrate_kbps) == frames[i]:
+            if data is not None and frames_in(data, out_rate, bitrate_kbps) == frames[i]:
                 streams[i] = data
     todo = [i for i, data in enumerate(streams) if data is None]
     made = {i: samples_of(i) for i in todo}  # in this thread: leveling is not thread-safe
 
     def encode(i: int) -> bytes:
         pcm = resample(Clip(made[i], rate), out_rate).samples
-        return _encode_pcm(_to_pcm16(pcm), out_rate, bitrate_kbps, quality)
+        return encode_pcm(_to_pcm16(pcm), out_rate, bitrate_kbps, quality)
 
-    if len(todo) > 1:  # lameenc and numpy's FFTs release the GIL
-        with ThreadPoolExecutor(max_workers=2) as pool:
+    threads = min(len(todo), usable_cores())
+    if threads > 1:  # lameenc and numpy's FFTs release the GIL
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             fresh = list(pool.map(encode, todo))
     else:
         fresh = [encode(i) for i in todo]
     for i, data in zip(todo, fresh, strict=True):
-        got = _frames(data, out_rate, bitrate_kbps)
+        got = frames_in(data, out_rate, bitrate_kbps)
         if got != frames[i]:
             log.debug("chunk %d came out at %d frames, not %d", i, got, frames[i])
             return None

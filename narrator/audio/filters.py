@@ -1,9 +1,9 @@
 """The filters a build runs on whole episodes, in numpy alone.
 
 ``scipy.signal`` takes about 0.55 s of CPU to import (``scipy.ndimage`` 0.15 s
-more), as long as a one-word rebuild should take in all; so the three filters
-an episode goes through are written here with numpy, and match scipy's to
-float32 precision (the tests compare them):
+more), as long as a one-word rebuild should take in all; so the filters an
+episode goes through are written here with numpy, and match scipy's to float32
+precision (the tests compare them):
 
 - ``upsample``: ``scipy.signal.resample_poly(x, up, 1)`` with the same Kaiser
   filter, each polyphase branch applied by FFT overlap-add (the branch that
@@ -11,9 +11,13 @@ float32 precision (the tests compare them):
 - ``oversampled_peaks``: the largest magnitude of the four 4x-oversampled values
   at each sample (the true peak of BS.1770-4 annex 2);
 - ``k_weighted``: the BS.1770 K-weighting, as its impulse response (the two
-  biquads' response falls below 1e-9 within 100 ms) applied by FFT overlap-add.
+  biquads' response falls below 1e-9 within 100 ms) applied by FFT overlap-add;
+- ``minimum_filter`` and ``uniform_filter``: ``scipy.ndimage``'s
+  ``minimum_filter1d`` and ``uniform_filter1d`` for the limiter's gain curve,
+  which is 1 beyond both ends (the only edge they handle).
 
-Other rate changes (for example gTTS's 24 kHz to 44.1 kHz) still use scipy.
+Other rate changes (for example gTTS's 24 kHz to 44.1 kHz) still use scipy
+(``narrator.audio.transform.resample`` imports it only then).
 """
 
 from __future__ import annotations
@@ -170,3 +174,28 @@ def k_weighted(samples: Samples, sections: npt.NDArray[np.float64], rate: int) -
         block = np.fft.irfft(np.fft.rfft(samples[at : at + step], size) * spectrum, size)
         out[at : at + size] += block
     return out[:n]
+
+
+def minimum_filter(values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Minimum over a centred window of ``size`` samples, the array continued with ones
+    (``scipy.ndimage.minimum_filter1d`` where the edges are 1, as in the limiter):
+    van Herk / Gil-Werman, prefix and suffix minima of ``size`` blocks."""
+    n, left = len(values), size // 2
+    total = -(-(n + size - 1) // size) * size
+    padded = np.ones(total, dtype=np.float64)
+    padded[left : left + n] = values
+    blocks = padded.reshape(-1, size)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    start = np.arange(n)
+    return np.minimum(suffix[start], prefix[start + size - 1])
+
+
+def uniform_filter(values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Mean over a window of ``size`` samples placed as ``scipy.ndimage.uniform_filter1d``
+    places it (``size // 2`` before), the array continued with ones."""
+    n, left = len(values), size // 2
+    padded = np.ones(n + size, dtype=np.float64)
+    padded[left : left + n] = values
+    sums = np.concatenate(([0.0], np.cumsum(padded)))
+    return (sums[size : size + n] - sums[:n]) / size

@@ -4,7 +4,7 @@ The episode gets one gain (a multiple of ``GAIN_STEP_DB``) that brings its
 integrated loudness (BS.1770-4) to the target once every chunk has been through
 the look-ahead true-peak limiter. Each chunk is limited on its own: its result
 depends on nothing but its samples and the gain, to the bit, so it is keyed by
-content (``level_key``) and what was computed for it (its K-weighted energy per
+content (``Leveler.key``) and what was computed for it (its K-weighted energy per
 100 ms, before and after limiting) is kept in the store. A rebuild after an edit
 then meters and limits only the chunks that changed, and keeps the previous
 gain while the episode still lands within ``TOLERANCE_LU`` of the target
@@ -30,15 +30,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from narrator.audio.dsp import (
-    PeakEnvelope,
-    Samples,
-    Weighted,
-    check_peaks,
-    gated_loudness,
-    limit_piece,
-    quantize_db,
-)
+from narrator.audio.filters import Samples
+from narrator.audio.loudness import Weighted, gated_loudness, quantize_db
+from narrator.audio.peak import PeakEnvelope, check_peaks, limit_piece
 from narrator.models import Clip
 
 log = logging.getLogger(__name__)
@@ -54,7 +48,8 @@ REVISION = 1
 
 
 class LevelStore(Protocol):
-    """Where per-chunk metering results are kept between builds (``cache.ClipCache``)."""
+    """Where per-chunk metering results are kept between builds
+    (``narrator.build.store.ClipCache``)."""
 
     def get_hops(self, key: str) -> bytes | None: ...
 

@@ -6,6 +6,11 @@
 seconds (default 60), so that a test can SIGKILL the build at a known moment,
 or start a second build while the first is inside. In normal runs it costs one
 dictionary lookup.
+
+The points are named where they are announced (``build.pipeline``,
+``build.episode``); ``build.atomic.atomic_path`` also announces ``replace:NAME``
+just before it renames a finished temporary file to NAME. The crash tests list
+them all, and fail if a point they pause at is never reached.
 """
 
 from __future__ import annotations
@@ -17,16 +22,6 @@ from pathlib import Path
 PAUSE_AT = "NARRATOR_TEST_PAUSE_AT"
 PAUSE_FILE = "NARRATOR_TEST_PAUSE_FILE"
 PAUSE_SECONDS = "NARRATOR_TEST_PAUSE_S"
-
-POINTS = (
-    "before-synthesis",
-    "after-synthesis",
-    "episode-temp-written",
-    "before-catalog",
-    "before-feed",
-)
-"""The points the pipeline announces, in build order. ``fsutil.atomic_path`` also
-announces ``replace:NAME`` just before it renames a finished temp file to NAME."""
 
 
 def checkpoint(name: str) -> None:

@@ -1,4 +1,4 @@
-"""One build at a time per output folder.
+"""One build at a time per output folder, and the OS file lock it shares with the voice models.
 
 A build takes an exclusive advisory lock on ``DIR/.narrator.lock`` for as long
 as it runs. A second build on the same folder does not wait by default: it
@@ -8,12 +8,20 @@ and the first build is already producing what the second would; ``wait``
 (``narrator build --wait SECONDS``) waits a bounded time for users who want
 queued runs.
 
-The lock is an OS lock (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
-Windows), not a marker file: the kernel drops it when the process dies, even by
-SIGKILL, so a crashed build never leaves a stale lock behind. The lock file
-itself holds the holder's PID and start time for the message; it is never
-deleted, because deleting a lock file another process has open would let a
-third process lock a different inode.
+The lock is an OS lock (``flock`` on POSIX, ``LockFileEx`` on Windows, through
+the ``filelock`` library), not a marker file: the kernel drops it when the
+process dies, even by SIGKILL, so a crashed build never leaves a stale lock
+behind. The lock file itself holds the holder's PID and start time for the
+message; it is never deleted, because deleting a lock file another process has
+open would let a third process lock a different inode.
+
+:func:`exclusive_lock` is the one way narrator takes such a lock: the output
+folder here, the prepared-models folder in ``narrator.voice.backends.piper_model``.
+It needs ``filelock`` 4.3 or later: 3.x opens the lock file with ``O_TRUNC``, so
+every process that only tries the lock would erase the holder's record, and it
+deletes the file on release. On a file system without ``flock`` (some network
+mounts) taking the lock fails with an error rather than falling back to a marker
+file that a crash would leave behind.
 """
 
 from __future__ import annotations
@@ -22,11 +30,8 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
 
 from narrator.errors import NarratorError
 
@@ -34,42 +39,54 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".narrator.lock"
 POLL_S = 0.1
+LOCK_MODE = 0o644
 
 
 class OutputLocked(NarratorError):
     """Another build holds the output folder."""
 
 
-def _try_lock(fh: IO[str]) -> bool:
-    """Take the lock without blocking; False if another process holds it."""
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
+@contextlib.contextmanager
+def exclusive_lock(
+    path: Path,
+    wait: float,
+    *,
+    poll: float,
+    on_wait: Callable[[], None] | None = None,
+    on_acquired: Callable[[int], None] | None = None,
+) -> Iterator[None]:
+    """Hold the exclusive OS lock on the file ``path`` (created if missing, never deleted).
 
-        try:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
+    Tries once; if another process holds it and ``wait`` is positive, calls
+    ``on_wait`` (to say so, once) and tries every ``poll`` seconds for up to
+    ``wait`` seconds. Raises ``TimeoutError`` when it is still held then, and
+    ``OSError`` when the file cannot be opened or locked at all.
+    ``on_acquired`` gets the lock file's descriptor as soon as the lock is ours.
+    """
+    from filelock import FileLock, Timeout
 
+    lock = FileLock(
+        path,
+        mode=LOCK_MODE,
+        poll_interval=poll,
+        preserve_lock_file=True,  # also: no marker-file fallback where flock is missing
+        on_acquired=on_acquired,
+    )
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _unlock(fh: IO[str]) -> None:
-    if sys.platform == "win32":  # pragma: no cover
-        import msvcrt
-
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        lock.acquire(blocking=False)
+    except Timeout:
+        if wait <= 0:
+            raise TimeoutError(f"another process holds {path}") from None
+        if on_wait is not None:
+            on_wait()
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise TimeoutError(f"another process held {path} for {wait:.0f} s") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _holder(path: Path) -> str:
@@ -82,6 +99,17 @@ def _holder(path: Path) -> str:
     if not pid.isdigit():
         return ""
     return f"process {pid}" + (f", since {since}" if since else "")
+
+
+def _record_holder(fd: int) -> None:
+    """Write this process's PID and start time into the lock file it now holds."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    try:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()} {now}\n".encode())
+    except OSError as exc:  # only the message of a second build loses the holder's name
+        log.debug("cannot record the lock's holder: %s", exc)
 
 
 def sweep_temp_files(out_dir: Path) -> list[Path]:
@@ -111,38 +139,30 @@ def lock_output(out_dir: Path, wait: float = 0.0) -> Iterator[Path]:
     Raises :class:`OutputLocked` if another process holds it and it is not
     released within ``wait`` seconds. Yields the lock file's path.
     """
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / LOCK_NAME
-        # Opened without truncating: the holder's PID must survive until we own the lock.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise NarratorError(
-            f"cannot create the build lock: {exc.strerror or exc}", path=out_dir
-        ) from exc
-    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
-        deadline = time.monotonic() + max(wait, 0.0)
-        announced = False
-        while not _try_lock(fh):
-            if time.monotonic() >= deadline:
-                holder = _holder(path)
-                raise OutputLocked(
-                    "another narrator build is writing to this folder"
-                    + (f" ({holder})" if holder else ""),
-                    path=out_dir,
-                    hint="wait for it to finish, or pass --wait SECONDS to queue behind it",
-                )
-            if not announced:
-                log.warning("%s: waiting for another build (%s)", out_dir, _holder(path))
-                announced = True
-            time.sleep(POLL_S)
+    path = out_dir / LOCK_NAME
+
+    def announce() -> None:
+        log.warning("%s: waiting for another build (%s)", out_dir, _holder(path))
+
+    with contextlib.ExitStack() as held:
         try:
-            fh.seek(0)
-            fh.truncate()
-            now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-            fh.write(f"{os.getpid()} {now}\n")
-            fh.flush()
-            sweep_temp_files(out_dir)
-            yield path
-        finally:
-            _unlock(fh)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            held.enter_context(
+                exclusive_lock(
+                    path, wait, poll=POLL_S, on_wait=announce, on_acquired=_record_holder
+                )
+            )
+        except TimeoutError as exc:  # before OSError, of which it is one
+            holder = _holder(path)
+            raise OutputLocked(
+                "another narrator build is writing to this folder"
+                + (f" ({holder})" if holder else ""),
+                path=out_dir,
+                hint="wait for it to finish, or pass --wait SECONDS to queue behind it",
+            ) from exc
+        except OSError as exc:
+            raise NarratorError(
+                f"cannot create the build lock: {exc.strerror or exc}", path=out_dir
+            ) from exc
+        sweep_temp_files(out_dir)
+        yield path

@@ -1,8 +1,11 @@
-"""The whole build: articles in, episodes, catalog and feed out.
+"""The whole build: articles in, episodes, catalog, feed and page out.
 
-Reading stages (ingest, segment, speak) never touch the output folder; the
-writing stages write atomically. An article that fails is reported and
-skipped; the others are still built and listed.
+The steps: collect the article files, read and plan each article (ingest,
+segment, speak: these never touch the output folder), skip those whose build
+key is unchanged, voice the rest in one batch, write each episode as its clips
+arrive (``narrator.build.episode``, atomically), then publish the feed and the
+page. An article that fails is reported and skipped; the others are still
+built and listed.
 """
 
 from __future__ import annotations
@@ -17,13 +20,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narrator import __version__
-from narrator.build.atomic import atomic_path, write_if_changed
 from narrator.build.checkpoints import checkpoint
+from narrator.build.episode import (
+    PlannedEpisode,
+    describe,
+    has_companions,
+    mp3_name,
+    write_episode,
+)
 from narrator.build.lock import lock_output
 from narrator.config import Config
 from narrator.errors import NarratorError
 from narrator.models import Article, Clip, Utterance, Voice
-from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry, guid_for
+from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
 from narrator.publish.page import write_page
@@ -42,7 +51,6 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
 """A folder is searched for files that ingest can read."""
-EPISODES_DIR = "episodes"
 PUBLISH_EVERY_S = 2.0
 """During a batch, the feed is refreshed at most this often as episodes are replaced."""
 
@@ -139,11 +147,6 @@ def build_key(
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def describe(article: Article) -> str:
-    """The description ingest found (the page's own or its opening paragraph), else the title."""
-    return article.description or article.title
-
-
 def segment_label(utterance: Utterance, width: int = 40) -> str:
     """How an error names a segment: its number, kind and opening words."""
     segment = utterance.segment
@@ -158,91 +161,9 @@ def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Reques
     return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
 
 
-def write_episode(
-    article: Article,
-    utterances: Sequence[Utterance],
-    clips: Sequence[Clip],
-    config: Config,
-    out_dir: Path,
-    cover: Cover,
-    catalog: Catalog,
-    key: str,
-    store: ClipCache | None = None,
-) -> Entry:
-    """Assemble, encode, tag and write one episode with its transcripts and chapters.
-
-    What leveling and encoding made of each chunk of the episode is kept in ``store``
-    and reused while the chunk is unchanged.
-    """
-    from narrator.audio.assemble import VoicedUtterance, assemble
-    from narrator.publish.chapters import make_chapters
-    from narrator.publish.tags import Tags, write_tags
-    from narrator.publish.transcripts import to_chapters_json, to_srt, to_vtt
-
-    remaining = iter(clips)
-    voiced = [VoicedUtterance(u, tuple(next(remaining) for _ in u.sentences)) for u in utterances]
-    previous = catalog.entries.get(article.slug)
-    assembled = assemble(
-        voiced, config.pauses, config.audio, previous.gain_db if previous else None, store
-    )
-    mp3 = assembled.encode(config.audio.bitrate, store)
-    duration = assembled.duration
-    chapters = make_chapters(assembled.cues, duration, article.title)
-    transcript_text = "\n".join(c.text for c in assembled.cues)
-    first_published = catalog.first_published(article.slug)
-    article_date = article.published.isoformat() if article.published else None
-    description = describe(article)
-    episodes = out_dir / EPISODES_DIR
-    mp3_path = episodes / f"{article.slug}.mp3"
-    with atomic_path(mp3_path) as tmp:
-        tmp.write_bytes(mp3)
-        write_tags(
-            tmp,
-            Tags(
-                title=article.title,
-                artist=article.author or config.show.author,
-                album=config.show.title,
-                date=article_date or first_published[:10],
-                description=description,
-                length_ms=round(duration * 1000),
-                transcript=transcript_text,
-                source_url=article.url,
-                cover=cover.data,
-                cover_mime=cover.mime,
-                chapters=chapters,
-            ),
-        )
-        checkpoint("episode-temp-written")
-        size = tmp.stat().st_size
-    extras = {
-        "transcript_vtt": f"{EPISODES_DIR}/{article.slug}.vtt",
-        "transcript_srt": f"{EPISODES_DIR}/{article.slug}.srt",
-        "chapters": f"{EPISODES_DIR}/{article.slug}.chapters.json",
-    }
-    write_if_changed(out_dir / extras["transcript_vtt"], to_vtt(assembled.cues).encode())
-    write_if_changed(out_dir / extras["transcript_srt"], to_srt(assembled.cues).encode())
-    write_if_changed(out_dir / extras["chapters"], to_chapters_json(chapters).encode())
-    return Entry(
-        slug=article.slug,
-        guid=guid_for(article.slug),
-        first_published=first_published,
-        title=article.title,
-        description=description,
-        author=article.author,
-        date=article_date,
-        file=f"{EPISODES_DIR}/{article.slug}.mp3",
-        bytes=size,
-        duration=duration,
-        source=str(article.source),
-        url=article.url,
-        build_key=key,
-        extras=extras,
-        gain_db=assembled.gain_db,
-    )
-
-
 def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
-
+    """Articles whose slugs clash get ``-2``, ``-3``… in the order given (sorted file names),
+    so the same folder always gives each file the same episode."""
     seen: dict[str, int] = {}
     out = []
     for article in articles:
@@ -262,7 +183,34 @@ def build(
     synthesizer: Synthesizer | None = None,
     wait: float = 0.0,
 ) -> BuildReport:
-    """Build every article under ``paths`` into ``out_dir`` and write the feed.
+    """Build every article under ``paths`` (files, or folders: ``collect_articles``).
+
+    A missing path or an empty folder fails before the output is touched. See
+    ``build_files`` for the rest.
+    """
+    return build_files(
+        collect_articles(paths),
+        out_dir,
+        config,
+        force=force,
+        progress=progress,
+        synthesizer=synthesizer,
+        wait=wait,
+    )
+
+
+def build_files(
+    sources: Sequence[Path],
+    out_dir: Path,
+    config: Config,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    synthesizer: Synthesizer | None = None,
+    wait: float = 0.0,
+) -> BuildReport:
+    """Build the article files ``sources`` (as ``collect_articles`` lists them) into
+    ``out_dir`` and write the feed and the page.
 
     Plan every article first (ingest, segment, speak: no audio), skip those whose
     build key is unchanged, then voice the sentences of all the others in one
@@ -278,7 +226,6 @@ def build(
         from narrator.build.store import ClipCache, default_cache_dir
 
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
-    sources = collect_articles(paths)  # a missing path fails before the output is touched
     try:
         with lock_output(out_dir, wait=wait):
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
@@ -304,6 +251,17 @@ def _all_built(sources: Sequence[Path], catalog: Catalog) -> bool:
     return bool(built) and all(str(source) in built for source in sources)
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where and how this build writes: the same for every episode of it."""
+
+    out_dir: Path
+    config: Config
+    cover: Cover
+    catalog: Catalog
+    """Updated and saved as each episode is written."""
+
+
 def _build_locked(
     sources: Sequence[Path],
     out_dir: Path,
@@ -312,18 +270,30 @@ def _build_locked(
     progress: Progress | None,
     synthesizer: Synthesizer,
 ) -> BuildReport:
+    """Collect, plan, voice, write, publish (the output folder is locked)."""
     report = BuildReport()
-    synthesized, cached, fallbacks = (
-        synthesizer.synthesized,
-        synthesizer.cached,
-        synthesizer.fallbacks,
-    )
+    counts = (synthesizer.synthesized, synthesizer.cached, synthesizer.fallbacks)
     out_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load(out_dir)
     if force or _edited_since_last_build(sources, out_dir):
         # Load the voices in worker processes while the articles are read and planned.
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
-    cover = ensure_cover(out_dir, config.show)
+    target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
+    articles = _read_articles(sources, config, report)
+    work = _plan_changed(articles, target, force, report)
+    if work:
+        _voice_and_write(work, target, synthesizer, progress, report)
+    catalog.save()
+    checkpoint("before-feed")
+    report.feed_written = _publish(target)
+    report.clips_synthesized = synthesizer.synthesized - counts[0]
+    report.clips_cached = synthesizer.cached - counts[1]
+    report.fallbacks = synthesizer.fallbacks - counts[2]
+    return report
+
+
+def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport) -> list[Article]:
+    """Every article that can be read, slugs made unique; the others go to ``report.failed``."""
     articles: list[Article] = []
     for source in sources:
         try:
@@ -331,90 +301,118 @@ def _build_locked(
             articles.append(read_article(source, language=config.show.language))
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
-    work: list[tuple[Article, list[Utterance], str]] = []
-    for article in _unique_slugs(articles):
+    return _unique_slugs(articles)
+
+
+def _plan_changed(
+    articles: Sequence[Article], target: _Target, force: bool, report: BuildReport
+) -> list[PlannedEpisode]:
+    """The articles whose episode must be (re)built, planned; unchanged ones go to the report."""
+    work: list[PlannedEpisode] = []
+    for article in articles:
         try:
             check_article_size(article)
-            utterances = plan(article, config)
+            utterances = plan(article, target.config)
             if not utterances:
                 raise NarratorError("nothing to say", path=article.source)
-            key = build_key(article, utterances, config, cover)
-            previous = catalog.entries.get(article.slug)
-            mp3 = out_dir / EPISODES_DIR / f"{article.slug}.mp3"
-            if (
-                not force
-                and previous is not None
-                and previous.build_key == key
-                and mp3.is_file()
-                and mp3.stat().st_size == previous.bytes
-            ):
+            key = build_key(article, utterances, target.config, target.cover)
+            previous = target.catalog.entries.get(article.slug)
+            if not force and _unchanged(previous, key, target.out_dir):
                 report.unchanged.append(article.slug)
                 continue
-            work.append((article, utterances, key))
+            work.append(PlannedEpisode(article, tuple(utterances), key))
         except NarratorError as exc:
             _fail(report, article, exc)
-    if work:
-        checkpoint("before-synthesis")
-        batches = [requests_for(utterances, config) for _, utterances, _ in work]
-        finished: set[int] = set()
-        published = time.perf_counter() - PUBLISH_EVERY_S
-        try:
-            for index, outcome in synthesizer.voice_batches(
-                batches, progress, [article.slug for article, _, _ in work]
-            ):
-                finished.add(index)
-                article, utterances, key = work[index]
-                try:
-                    if isinstance(outcome, SynthesisFailed):
-                        owners = [u for u in utterances for _ in u.sentences]
-                        raise NarratorError(
-                            f"{segment_label(owners[outcome.index])}: {outcome.message}",
-                            path=outcome.path,
-                            hint=outcome.hint,
-                        ) from outcome
-                    checkpoint("after-synthesis")
-                    entry = write_episode(
-                        article,
-                        utterances,
-                        outcome,
-                        config,
-                        out_dir,
-                        cover,
-                        catalog,
-                        key,
-                        synthesizer.cache,
-                    )
-                    checkpoint("before-catalog")
-                    catalog.put(entry)
-                    catalog.save()
-                    report.built.append(article.slug)
-                    if time.perf_counter() - published > PUBLISH_EVERY_S:
-                        # The MP3 was replaced in place: list its new length soon, not
-                        # only when the whole batch is done.
-                        _publish(out_dir, config, catalog, cover)
-                        published = time.perf_counter()
-                except NarratorError as exc:
-                    _fail(report, article, exc)
-        except ClusterError:  # the cluster is gone: stop, and leave the output as it was
-            raise
-        except NarratorError as exc:  # the workers themselves failed: the rest cannot be built
-            for index, (article, _, _) in enumerate(work):
-                if index not in finished:
-                    _fail(report, article, NarratorError(exc.message, hint=exc.hint))
-    catalog.save()
-    checkpoint("before-feed")
-    report.feed_written = _publish(out_dir, config, catalog, cover)
-    report.clips_synthesized = synthesizer.synthesized - synthesized
-    report.clips_cached = synthesizer.cached - cached
-    report.fallbacks = synthesizer.fallbacks - fallbacks
-    return report
+    return work
 
 
-def _publish(out_dir: Path, config: Config, catalog: Catalog, cover: Cover) -> bool:
+def _unchanged(previous: Entry | None, key: str, out_dir: Path) -> bool:
+    """Whether the episode on disk was built from the same key and is still whole.
+
+    Its MP3 must have the size the catalog lists (a file replaced or truncated by
+    hand is rebuilt), and the entry must list every companion file this version
+    writes (an episode built by an older version gets the new ones). A companion
+    file deleted by hand is not noticed.
+    """
+    if previous is None or previous.build_key != key or not has_companions(previous):
+        return False
+    mp3 = out_dir / mp3_name(previous.slug)
+    return mp3.is_file() and mp3.stat().st_size == previous.bytes
+
+
+def _voice_and_write(
+    work: Sequence[PlannedEpisode],
+    target: _Target,
+    synthesizer: Synthesizer,
+    progress: Progress | None,
+    report: BuildReport,
+) -> None:
+    """Voice every planned episode in one batch; write each as soon as its clips are ready.
+
+    The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile. An
+    article whose synthesis or writing fails is reported and the others go on; if the
+    workers themselves fail, every article not yet written is reported with that
+    error. A lost cluster (``ClusterError``) ends the build.
+    """
+    checkpoint("before-synthesis")
+    batches = [requests_for(planned.utterances, target.config) for planned in work]
+    finished: set[int] = set()
+    published = time.perf_counter() - PUBLISH_EVERY_S
+    try:
+        for index, outcome in synthesizer.voice_batches(
+            batches, progress, [planned.article.slug for planned in work]
+        ):
+            finished.add(index)
+            planned = work[index]
+            try:
+                if isinstance(outcome, SynthesisFailed):
+                    raise _synthesis_error(planned, outcome) from outcome
+                _write_and_list(planned, outcome, target, synthesizer.cache)
+                report.built.append(planned.article.slug)
+                if time.perf_counter() - published > PUBLISH_EVERY_S:
+                    # The MP3 was replaced in place: list its new length soon, not
+                    # only when the whole batch is done.
+                    _publish(target)
+                    published = time.perf_counter()
+            except NarratorError as exc:
+                _fail(report, planned.article, exc)
+    except ClusterError:  # the cluster is gone: stop, and leave the output as it was
+        raise
+    except NarratorError as exc:  # the workers themselves failed: the rest cannot be built
+        for index, planned in enumerate(work):
+            if index not in finished:
+                _fail(report, planned.article, NarratorError(exc.message, hint=exc.hint))
+
+
+def _write_and_list(
+    planned: PlannedEpisode, clips: Sequence[Clip], target: _Target, store: ClipCache | None
+) -> None:
+    """Write the episode, then put it in the catalog (saved at once: the MP3 is out)."""
+    checkpoint("after-synthesis")
+    entry = write_episode(
+        planned, clips, target.config, target.out_dir, target.cover, target.catalog, store
+    )
+    checkpoint("before-catalog")
+    target.catalog.put(entry)
+    target.catalog.save()
+
+
+def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
+    """The failed sentence's error, naming the segment it belongs to."""
+    owners = [u for u in planned.utterances for _ in u.sentences]
+    return NarratorError(
+        f"{segment_label(owners[failed.index])}: {failed.message}",
+        path=failed.path,
+        hint=failed.hint,
+    )
+
+
+def _publish(target: _Target) -> bool:
     """Write the feed and the listening page for every episode on disk; True if the feed changed."""
-    present = [e for e in catalog.entries.values() if (out_dir / e.file).is_file()]
-    written = write_feed(out_dir, config.show, present, cover.file)
-    write_page(out_dir, config.show, present, cover.file)
+    out_dir = target.out_dir
+    present = [e for e in target.catalog.entries.values() if (out_dir / e.file).is_file()]
+    written = write_feed(out_dir, target.config.show, present, target.cover.file)
+    write_page(out_dir, target.config.show, present, target.cover.file)
     return written
 
 

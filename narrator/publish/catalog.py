@@ -44,7 +44,8 @@ class Entry:
     build_key: str = ""
     """Hash of everything the MP3 was made from; unchanged key → nothing to rebuild."""
     extras: dict[str, str] = field(default_factory=dict)
-    """Relative paths of companion files: transcript_vtt, transcript_srt, chapters."""
+    """Relative paths of companion files: transcript_vtt, transcript_srt, chapters, page
+    (``narrator.build.episode.COMPANIONS``)."""
     gain_db: float | None = None
     """The gain the episode's audio was made with (kept by the next build if it still fits)."""
 

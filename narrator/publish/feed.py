@@ -21,6 +21,7 @@ from urllib.parse import quote, urljoin
 from narrator.build.atomic import write_if_changed
 from narrator.models import Show
 from narrator.publish.catalog import Entry
+from narrator.publish.durations import itunes_duration
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,16 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
-def itunes_duration(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+def channel_link(show: Show) -> str:
+    """The show's web page for the channel's (and its image's) ``<link>``.
+
+    RSS 2.0 requires the element. Without a configured ``[show] link`` the
+    listening page is the show's page: at ``base_url``, or, when that is not
+    configured either, the folder the feed lies in (``./``, relative like every
+    other URL of such a feed; feedparser and podcastparser resolve it against
+    the feed's address, and ``narrator serve`` makes it absolute).
+    """
+    return show.link or show.base_url or "./"
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -79,7 +85,7 @@ def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
     _sub(channel, "title", show.title)
-    _sub(channel, "link", show.link or show.base_url or "https://github.com/narrator")
+    _sub(channel, "link", channel_link(show))
     _sub(channel, "description", show.description)
     _sub(channel, "language", show.language)
     _sub(channel, "generator", "narrator")
@@ -98,7 +104,7 @@ def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> 
         image = _sub(channel, "image")
         _sub(image, "url", cover_url)
         _sub(image, "title", show.title)
-        _sub(image, "link", show.link or show.base_url or "https://github.com/narrator")
+        _sub(image, "link", channel_link(show))
     category, _, subcategory = show.category.partition("/")
     cat = ET.SubElement(channel, _q("itunes", "category"), {"text": category.strip()})
     if subcategory:

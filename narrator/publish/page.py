@@ -6,8 +6,9 @@ and title, a subscribe link, and per episode (newest first) an audio player,
 chapters that seek and a transcript that follows playback.
 
 Chapters and transcript cues are rendered into the markup from the episode's
-``.chapters.json`` and ``.vtt``, so nothing has to be fetched at run time
-(browsers refuse ``fetch`` from ``file://``). Every piece of text goes through
+page data (``SLUG.page.json``, written by the build with the episode), so
+nothing has to be fetched at run time (browsers refuse ``fetch`` from
+``file://``). Every piece of text goes through
 ``html.escape`` exactly once; the script is allowed by its SHA-256 in a
 Content-Security-Policy, so markup that slipped through could not run script.
 """
@@ -28,16 +29,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from narrator.build.atomic import write_if_changed
-from narrator.models import Show
+from narrator.models import Chapter, Cue, Show
 from narrator.publish.catalog import Entry
+from narrator.publish.durations import clock, cue_milliseconds, spoken_duration
 from narrator.publish.feed import FEED_NAME, absolute
 
 log = logging.getLogger(__name__)
 
 PAGE_NAME = "index.html"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-_TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})")
-_TAG = re.compile(r"<[^>]*>")
+PAGE_DATA = "page"
+"""The catalog entry's ``extras`` key of the episode's page data file (``to_page_data``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class PageCue:
     start: float
     end: float
     text: str
-    """Plain text (tags removed, entities decoded): escape it before use."""
+    """Plain text: escape it before use."""
     quote: bool = False
 
 
@@ -64,72 +66,49 @@ def _template(name: str) -> str:
     return templates.joinpath(name).read_text(encoding="utf-8")
 
 
-def _seconds(stamp: str) -> float:
-    parts = stamp.split(":")
-    seconds = float(parts[-1])
-    for unit, value in zip((60, 3600), reversed(parts[:-1]), strict=False):
-        seconds += unit * int(value)
-    return seconds
+PAGE_DATA_VERSION = 1
 
 
-def parse_vtt(text: str) -> list[PageCue]:
-    """The cues of a WebVTT document (cue settings ignored, tags stripped, entities decoded)."""
-    cues: list[PageCue] = []
-    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    for block in blocks:
-        lines = block.split("\n")
-        for index, line in enumerate(lines):
-            match = _TIMING.match(line)
-            if match is None:
-                continue
-            raw = " ".join(lines[index + 1 :]).strip()
-            plain = " ".join(html.unescape(_TAG.sub("", raw)).split())
-            if plain:
-                cues.append(
-                    PageCue(
-                        start=_seconds(match.group(1)),
-                        end=_seconds(match.group(2)),
-                        text=plain,
-                        quote=raw.startswith("<v Quote>"),
-                    )
-                )
-            break
-    return cues
+def to_page_data(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> str:
+    """What the page shows of one episode besides its catalog entry, as compact JSON.
+
+    Written beside the episode when it is built (``SLUG.page.json``), so that the
+    page, which is rewritten for every episode on each build, reads plain data
+    instead of parsing the WebVTT and chapters files made for players. The values
+    are exactly what those files hold: cue times in whole milliseconds (as in the
+    VTT), chapter starts rounded to the millisecond (as in ``.chapters.json``),
+    cue text with whitespace collapsed; cues without text and chapters without a
+    title are left out, as players would show nothing for them.
+    """
+    titled = [(round(c.start, 3), c.title.strip()) for c in chapters if c.title.strip()]
+    doc = {
+        "version": PAGE_DATA_VERSION,
+        "chapters": sorted(titled, key=lambda chapter: chapter[0]),
+        "cues": [
+            [cue_milliseconds(c.start), cue_milliseconds(c.end), text, c.kind == "quote"]
+            for c in cues
+            if (text := " ".join(c.text.split()))
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def parse_chapters(text: str) -> list[PageChapter]:
-    """Chapters from a Podcasting 2.0 chapters document (entries without a title are skipped)."""
+def parse_page_data(text: str) -> tuple[list[PageChapter], list[PageCue]]:
+    """The chapters and cues of a ``to_page_data`` document.
+
+    Raises ``ValueError`` (or ``TypeError``, ``KeyError``) for a document of another
+    version or shape, so that a damaged file leaves the episode's parts off the page
+    rather than showing wrong ones.
+    """
     doc = json.loads(text)
-    chapters = []
-    for item in doc.get("chapters", []) if isinstance(doc, dict) else []:
-        if not isinstance(item, dict) or "startTime" not in item:
-            continue
-        title = str(item.get("title", "")).strip()
-        if title and item.get("toc", True) is not False:
-            chapters.append(PageChapter(float(item["startTime"]), title))
-    return sorted(chapters, key=lambda c: c.start)
-
-
-def clock(seconds: float) -> str:
-    """``m:ss`` or ``h:mm:ss``."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def spoken_duration(seconds: float) -> tuple[str, str]:
-    """(``"3 min 20 s"``, ``"PT3M20S"``): for people and for ``<time datetime>``."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    words = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s"]
-    if hours or minutes:
-        words[2] = f"{secs} s" if secs else ""
-    machine = "PT" + "".join(
-        f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if value
-    )
-    return " ".join(w for w in words if w), machine if machine != "PT" else "PT0S"
+    if not isinstance(doc, dict) or doc.get("version") != PAGE_DATA_VERSION:
+        raise ValueError(f"not page data version {PAGE_DATA_VERSION}")
+    chapters = [PageChapter(float(start), str(title)) for start, title in doc["chapters"]]
+    cues = [
+        PageCue(start_ms / 1000, end_ms / 1000, str(text), bool(quote))
+        for start_ms, end_ms, text, quote in doc["cues"]
+    ]
+    return chapters, cues
 
 
 def _date(entry: Entry) -> tuple[str, str]:
@@ -151,21 +130,15 @@ def _href(path: str) -> str:
 
 
 def _companions(out_dir: Path, entry: Entry) -> tuple[list[PageChapter], list[PageCue]]:
-    chapters: list[PageChapter] = []
-    cues: list[PageCue] = []
-    chapters_file = entry.extras.get("chapters")
-    if chapters_file:
-        try:
-            chapters = parse_chapters((out_dir / chapters_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("%s: chapters left off the page (%s)", chapters_file, exc)
-    vtt_file = entry.extras.get("transcript_vtt")
-    if vtt_file:
-        try:
-            cues = parse_vtt((out_dir / vtt_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            log.warning("%s: transcript left off the page (%s)", vtt_file, exc)
-    return chapters, cues
+    """The episode's chapters and cues from its page data file (none if it has none)."""
+    data_file = entry.extras.get(PAGE_DATA)
+    if not data_file:
+        return [], []
+    try:
+        return parse_page_data((out_dir / data_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        log.warning("%s: chapters and transcript left off the page (%s)", data_file, exc)
+        return [], []
 
 
 def _episode_html(entry: Entry, chapters: Sequence[PageChapter], cues: Sequence[PageCue]) -> str:

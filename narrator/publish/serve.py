@@ -29,9 +29,8 @@ import hashlib
 import logging
 import re
 import socket
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin
@@ -144,7 +143,8 @@ def request_base(request: web.BaseRequest) -> str:
 
 
 def absolutize_feed(feed: bytes, base: str) -> bytes:
-    """``feed`` with every relative file URL (enclosure, art, transcripts, chapters) under ``base``.
+    """``feed`` with every relative URL (enclosure, art, transcripts, chapters, the show's
+    page) under ``base``.
 
     URLs that are already absolute (a configured base URL) are left alone.
     """
@@ -156,10 +156,11 @@ def absolutize_feed(feed: bytes, base: str) -> bytes:
             if value is not None and "://" not in value:
                 element.set(attribute, urljoin(base, value))
                 changed = True
-    image_url = root.find("channel/image/url")
-    if image_url is not None and image_url.text and "://" not in image_url.text:
-        image_url.text = urljoin(base, image_url.text)
-        changed = True
+    for path in ("channel/link", "channel/image/url", "channel/image/link"):
+        node = root.find(path)
+        if node is not None and node.text and "://" not in node.text:
+            node.text = urljoin(base, node.text)
+            changed = True
     channel = root.find("channel")
     atom_link = f"{{{NS['atom']}}}link"
     if changed and channel is not None and channel.find(atom_link) is None:
@@ -321,7 +322,8 @@ async def start(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) 
     return runner
 
 
-def _listening(runner: web.AppRunner) -> Listening:
+def listening_on(runner: web.AppRunner) -> Listening:
+    """Where a started runner listens (with the port the system picked for port 0)."""
     address = runner.addresses[0]
     return Listening(str(address[0]), int(address[1]))
 
@@ -338,78 +340,9 @@ def serve_forever(
         runner = await start(root, host, port)
         try:
             if ready is not None:
-                ready(_listening(runner))
+                ready(listening_on(runner))
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
 
     asyncio.run(main())
-
-
-class BackgroundServer:
-    """A server in a thread of its own (tests, embedding): ``with BackgroundServer(d) as s``."""
-
-    def __init__(self, root: Path, host: str = DEFAULT_HOST, port: int = 0) -> None:
-        self.root, self.host, self.port = root, host, port
-        self.listening: Listening | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL of the running server, ending in ``/``."""
-        if self.listening is None:
-            raise RuntimeError("server not started")
-        return self.listening.url
-
-    def start(self) -> BackgroundServer:
-        self._thread = threading.Thread(target=self._run, name="narrator-serve", daemon=True)
-        self._thread.start()
-        self._started.wait()
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            try:
-                runner = await start(self.root, self.host, self.port)
-            except BaseException as exc:
-                self._error = exc
-                self._started.set()
-                return
-            self.listening = _listening(runner)
-            self._started.set()
-            try:
-                await self._stop.wait()
-            finally:
-                await runner.cleanup()
-
-        asyncio.run(main())
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread is not None:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-@contextlib.contextmanager
-def serving(root: Path, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[BackgroundServer]:
-    """Serve ``root`` in the background for the duration of a ``with`` block."""
-    server = BackgroundServer(root, host, port).start()
-    try:
-        yield server
-    finally:
-        server.stop()

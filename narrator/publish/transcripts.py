@@ -6,14 +6,7 @@ import json
 from collections.abc import Sequence
 
 from narrator.models import Chapter, Cue
-
-
-def _stamp(seconds: float, sep: str) -> str:
-    ms = max(0, round(seconds * 1000))
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
+from narrator.publish.durations import cue_stamp
 
 
 def _clean(text: str) -> str:
@@ -27,7 +20,12 @@ def to_vtt(cues: Sequence[Cue]) -> str:
         text = _clean(cue.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if cue.kind == "quote":
             text = f"<v Quote>{text}"
-        lines += [str(number), f"{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}", text, ""]
+        lines += [
+            str(number),
+            f"{cue_stamp(cue.start, '.')} --> {cue_stamp(cue.end, '.')}",
+            text,
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -37,7 +35,7 @@ def to_srt(cues: Sequence[Cue]) -> str:
     for number, cue in enumerate(cues, 1):
         lines += [
             str(number),
-            f"{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}",
+            f"{cue_stamp(cue.start, ',')} --> {cue_stamp(cue.end, ',')}",
             _clean(cue.text),
             "",
         ]

@@ -137,13 +137,14 @@ class VoiceMismatch(Exception):
 
 
 def _setup(threads: int | None) -> None:
-    """Once per worker process, before any voice loads: onnxruntime threads."""
-    from narrator.voice.backends.piper import THREADS_ENV
+    """Once per worker process, before any voice loads: the backends' threads (the build's
+    ``--threads``, else the worker's own ``NARRATOR_THREADS``, else one)."""
+    from narrator.voice.backends import ThreadBudget, set_threads, threads_setting
 
     if threads is not None:
-        os.environ[THREADS_ENV] = str(threads)
-    else:  # one task thread per worker process: one onnxruntime thread each
-        os.environ.setdefault(THREADS_ENV, "1")
+        set_threads(ThreadBudget(threads))
+    elif threads_setting() is None:  # one task thread per worker process: one thread each
+        set_threads(ThreadBudget(1))
 
 
 def warm(voices: Sequence[Voice], threads: int | None) -> str:

@@ -24,7 +24,7 @@ def voice_identity(voice: Voice) -> str:
 
 def render(text: str, voice: Voice) -> Clip:
     """Speak ``text`` with ``voice`` and its delivery."""
-    from narrator.audio.dsp import shift_pitch, trim  # numpy only: workers never import scipy
+    from narrator.audio.transform import shift_pitch, trim  # numpy only: workers never import scipy
 
     backend = get_backend(voice.backend)
     # Shifting pitch by p also speeds playback by p: ask for a tempo p times slower first.

@@ -77,6 +77,10 @@ class SynthesisFailed(NarratorError):
         self.index = index
 
 
+Outcome = list[Clip] | SynthesisFailed
+"""A batch's clips in request order, or why one of them could not be voiced."""
+
+
 class Synthesizer:
     """Voices sentences: the clip cache, the worker processes and the fallback voice.
 
@@ -131,7 +135,7 @@ class Synthesizer:
         their threads sleep rather than spin while they wait, which keeps a larger
         batch within about 10 % of one thread per worker.
         """
-        from narrator.voice.backends.piper import THREADS_ENV
+        from narrator.voice.backends import threads_setting
         from narrator.voice.workers import Split, WorkerPool, choose_split
 
         if self.scheduler or self._warm is not None:
@@ -140,7 +144,7 @@ class Synthesizer:
         split = choose_split(self.jobs, self.threads, cores)
         if split.processes < 2:
             return
-        if few and self.threads is None and THREADS_ENV not in os.environ:
+        if few and self.threads is None and threads_setting() is None:
             split = Split(split.processes, cores)
         log.debug(
             "starting %d synthesis workers x %d threads ahead of planning",
@@ -175,115 +179,26 @@ class Synthesizer:
         batches: Sequence[Sequence[Request]],
         progress: Progress | None = None,
         slugs: Sequence[str] | None = None,
-    ) -> Iterator[tuple[int, list[Clip] | SynthesisFailed]]:
+    ) -> Iterator[tuple[int, Outcome]]:
         """Yield ``(batch index, clips in request order)`` for each batch as it completes.
 
         A batch whose sentence cannot be voiced is yielded once as ``SynthesisFailed``
         (naming the request); the other batches carry on.
         """
-        from narrator.build.store import clip_key
-
-        names = list(slugs) if slugs is not None else [str(i) for i in range(len(batches))]
-        keys = [[clip_key(text, voice) for text, voice in batch] for batch in batches]
-        todo: dict[str, Request] = {}
-        for batch, batch_keys in zip(batches, keys, strict=True):
-            for request, key in zip(batch, batch_keys, strict=True):
-                if key not in todo and not (self.cache and self.cache.has(key)):
-                    todo[key] = request
-        if todo and self.cache is not None:
+        plan = _Plan.of(batches, self.cache)
+        if plan.todo and self.cache is not None:
             self.cache.sweep_stale()  # leftovers of builds killed while writing a clip
-        waiting = [{k for k in batch_keys if k in todo} for batch_keys in keys]
-        waiters: dict[str, list[int]] = {}
-        for b, wanted in enumerate(waiting):
-            for key in wanted:
-                waiters.setdefault(key, []).append(b)
-        users: dict[str, int] = {}
-        for batch_keys in keys:
-            for key in set(batch_keys):
-                users[key] = users.get(key, 0) + 1
-        # Article by article, longest sentence first: episodes complete in order and
-        # no worker is left alone with a long sentence at the very end.
-        order = [
-            key
-            for b in range(len(batches))
-            for key in sorted(
-                dict.fromkeys(k for k in keys[b] if k in waiters and waiters[k][0] == b),
-                key=lambda k: -len(todo[k][0]),
-            )
-        ]
-        fresh: dict[str, Clip] = {}
-        all_total = sum(len(batch) for batch in batches)
-        chars_total = sum(len(todo[k][0]) for k in order)
-        done = [sum(1 for k in batch_keys if k not in todo) for batch_keys in keys]
-        clock = {"chars": 0, "done": sum(done), "t0": time.perf_counter()}
-        dead: set[int] = set()
-
-        def ready(b: int) -> list[Clip] | SynthesisFailed:
-            clips: list[Clip] = []
-            for index, key in enumerate(keys[b]):
-                clip = fresh.get(key)
-                if clip is None and self.cache is not None:
-                    clip = self.cache.get(key)
-                    if clip is not None:
-                        self.cached += 1
-                if clip is None:  # damaged cache entry: voice it here and now
-                    try:
-                        clip = self.render(*batches[b][index])
-                    except NarratorError as exc:
-                        return SynthesisFailed(index, exc)
-                    self._store(key, clip, fallback=False)
-                clips.append(clip)
-            return clips
-
-        def release(b: int) -> None:
-            for key in set(keys[b]):
-                users[key] -= 1
-                if users[key] == 0:
-                    fresh.pop(key, None)
-
-        def tick(b: int) -> None:
-            if progress is None:
-                return
-            elapsed = time.perf_counter() - clock["t0"]
-            left = chars_total - clock["chars"]
-            eta = elapsed * left / clock["chars"] if clock["chars"] else None
-            progress(Tick(names[b], done[b], len(batches[b]), int(clock["done"]), all_total, eta))
-
-        for b, wanted in enumerate(waiting):
-            if not wanted:
-                tick(b)
-        with self._outcomes([(k, *todo[k]) for k in order]) as outcomes:
+        names = list(slugs) if slugs is not None else [str(i) for i in range(len(batches))]
+        run = _Run(self, batches, plan, progress, names)
+        idle = run.idle()
+        for b in idle:
+            run.tick(b)
+        with self._outcomes([(k, *plan.todo[k]) for k in plan.order]) as outcomes:
             # Episodes that need no synthesis are assembled while the workers start.
-            for b, wanted in enumerate(waiting):
-                if not wanted:
-                    outcome = ready(b)
-                    release(b)
-                    yield b, outcome
+            for b in idle:
+                yield b, run.hand_over(b)
             for key, voiced in outcomes:
-                clock["chars"] += len(todo[key][0])
-                if voiced.clip is None:
-                    cause = NarratorError(voiced.error, hint=voiced.hint)
-                    for b in waiters[key]:
-                        if b not in dead:
-                            dead.add(b)
-                            release(b)
-                            yield b, SynthesisFailed(keys[b].index(key), cause)
-                    continue
-                self._count(voiced.fallback)
-                self._store(key, voiced.clip, voiced.fallback)
-                if users.get(key, 0) > 0:
-                    fresh[key] = voiced.clip
-                for b in waiters[key]:
-                    waiting[b].discard(key)
-                    done[b] += keys[b].count(key)
-                    clock["done"] += keys[b].count(key)
-                    if b in dead:
-                        continue
-                    tick(b)
-                    if not waiting[b]:
-                        outcome = ready(b)
-                        release(b)
-                        yield b, outcome
+                yield from run.record(key, voiced)
 
     def _store(self, key: str, clip: Clip, fallback: bool) -> None:
         if self.cache is not None and not fallback:
@@ -294,7 +209,7 @@ class Synthesizer:
         self, work: Sequence[tuple[str, str, Voice]]
     ) -> Iterator[Iterator[tuple[str, Voiced]]]:
         """``(key, result)`` for each ``(key, text, voice)``, voiced here or in workers."""
-        from narrator.voice.backends.piper import THREADS_ENV
+        from narrator.voice.backends import ThreadBudget, set_threads, threads_setting
         from narrator.voice.workers import (
             WorkerPool,
             choose_split,
@@ -314,8 +229,8 @@ class Synthesizer:
             warm.terminate()
             warm = None
         if not work or (split.processes == 1 and not self.scheduler and warm is None):
-            if self.threads is not None:
-                os.environ.setdefault(THREADS_ENV, str(split.threads))
+            if self.threads is not None and threads_setting() is None:
+                set_threads(ThreadBudget(split.threads))
             warm_imports(AUDIO_MODULES)
             yield (
                 (key, voice_one(i, text, voice, self.fallback))
@@ -347,3 +262,152 @@ class Synthesizer:
             results = pool.voice(requests, self.fallback)  # the workers are forked now
             warm_imports(AUDIO_MODULES)
             yield ((work[v.index][0], v) for v in results)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one ``voice_batches`` call has to voice, and which batches wait for what."""
+
+    keys: list[list[str]]
+    """Each batch's clip keys, in request order."""
+    todo: dict[str, Request]
+    """Clips to voice (neither cached nor repeated): key → the first request for it."""
+    waiters: dict[str, list[int]]
+    """Key to voice → the batches that wait for it, in batch order."""
+    order: list[str]
+    """The keys to voice, in the order to voice them."""
+
+    @classmethod
+    def of(cls, batches: Sequence[Sequence[Request]], cache: ClipCache | None) -> _Plan:
+        from narrator.build.store import clip_key
+
+        keys = [[clip_key(text, voice) for text, voice in batch] for batch in batches]
+        todo: dict[str, Request] = {}
+        for batch, batch_keys in zip(batches, keys, strict=True):
+            for request, key in zip(batch, batch_keys, strict=True):
+                if key not in todo and not (cache and cache.has(key)):
+                    todo[key] = request
+        waiters: dict[str, list[int]] = {}
+        for b, batch_keys in enumerate(keys):
+            for key in {k for k in batch_keys if k in todo}:
+                waiters.setdefault(key, []).append(b)
+        # Article by article, longest sentence first: episodes complete in order and
+        # no worker is left alone with a long sentence at the very end.
+        order = [
+            key
+            for b in range(len(batches))
+            for key in sorted(
+                dict.fromkeys(k for k in keys[b] if k in waiters and waiters[k][0] == b),
+                key=lambda k: -len(todo[k][0]),
+            )
+        ]
+        return cls(keys, todo, waiters, order)
+
+
+class _Run:
+    """The bookkeeping of one ``voice_batches`` call as clips arrive: what each batch
+    still waits for, which voiced clips another batch will need, and progress."""
+
+    def __init__(
+        self,
+        synthesizer: Synthesizer,
+        batches: Sequence[Sequence[Request]],
+        plan: _Plan,
+        progress: Progress | None,
+        names: list[str],
+    ) -> None:
+        self.synthesizer = synthesizer
+        self.batches = batches
+        self.plan = plan
+        self.progress = progress
+        self.names = names
+        self.waiting = [{k for k in batch_keys if k in plan.todo} for batch_keys in plan.keys]
+        """Per batch: the keys it still waits for."""
+        self.users: dict[str, int] = {}
+        """Key → batches that need it and have not been handed over yet."""
+        for batch_keys in plan.keys:
+            for key in set(batch_keys):
+                self.users[key] = self.users.get(key, 0) + 1
+        self.fresh: dict[str, Clip] = {}
+        """Clips voiced in this call that a batch not yet handed over needs."""
+        self.dead: set[int] = set()
+        """Batches already handed over as failed."""
+        self.done = [sum(1 for k in batch_keys if k not in plan.todo) for batch_keys in plan.keys]
+        """Per batch: clips ready."""
+        self.all_done = sum(self.done)
+        self.all_total = sum(len(batch) for batch in batches)
+        self.chars_voiced = 0
+        self.chars_total = sum(len(plan.todo[k][0]) for k in plan.order)
+        self.started = time.perf_counter()
+
+    def idle(self) -> list[int]:
+        """The batches with nothing to voice."""
+        return [b for b, wanted in enumerate(self.waiting) if not wanted]
+
+    def tick(self, b: int) -> None:
+        """Report batch ``b``'s progress, with the time left estimated from the text left."""
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        left = self.chars_total - self.chars_voiced
+        eta = elapsed * left / self.chars_voiced if self.chars_voiced else None
+        total = len(self.batches[b])
+        self.progress(Tick(self.names[b], self.done[b], total, self.all_done, self.all_total, eta))
+
+    def hand_over(self, b: int) -> Outcome:
+        """Batch ``b``'s clips, in request order; the clips only it needed are let go."""
+        outcome = self._clips(b)
+        self._release(b)
+        return outcome
+
+    def record(self, key: str, voiced: Voiced) -> Iterator[tuple[int, Outcome]]:
+        """Take the clip voiced for ``key``; yield each batch it completes (or fails)."""
+        plan = self.plan
+        self.chars_voiced += len(plan.todo[key][0])
+        if voiced.clip is None:
+            cause = NarratorError(voiced.error, hint=voiced.hint)
+            for b in plan.waiters[key]:
+                if b not in self.dead:
+                    self.dead.add(b)
+                    self._release(b)
+                    yield b, SynthesisFailed(plan.keys[b].index(key), cause)
+            return
+        self.synthesizer._count(voiced.fallback)
+        self.synthesizer._store(key, voiced.clip, voiced.fallback)
+        if self.users.get(key, 0) > 0:
+            self.fresh[key] = voiced.clip
+        for b in plan.waiters[key]:
+            self.waiting[b].discard(key)
+            count = plan.keys[b].count(key)
+            self.done[b] += count
+            self.all_done += count
+            if b in self.dead:
+                continue
+            self.tick(b)
+            if not self.waiting[b]:
+                yield b, self.hand_over(b)
+
+    def _clips(self, b: int) -> Outcome:
+        synthesizer = self.synthesizer
+        cache = synthesizer.cache
+        clips: list[Clip] = []
+        for index, key in enumerate(self.plan.keys[b]):
+            clip = self.fresh.get(key)
+            if clip is None and cache is not None:
+                clip = cache.get(key)
+                if clip is not None:
+                    synthesizer.cached += 1
+            if clip is None:  # damaged cache entry: voice it here and now
+                try:
+                    clip = synthesizer.render(*self.batches[b][index])
+                except NarratorError as exc:
+                    return SynthesisFailed(index, exc)
+                synthesizer._store(key, clip, fallback=False)
+            clips.append(clip)
+        return clips
+
+    def _release(self, b: int) -> None:
+        for key in set(self.plan.keys[b]):
+            self.users[key] -= 1
+            if self.users[key] == 0:
+                self.fresh.pop(key, None)

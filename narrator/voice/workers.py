@@ -9,11 +9,14 @@ Processes and threads: Piper runs on onnxruntime, whose intra-op thread pool
 gives a single process some parallelism of its own, but sentences are short
 and a thread pool spends much of its time waiting. On the 2-core development
 machine, for the sample article, one process with two threads took 9.0 s and
-two processes with one thread each 8.4 s (issue 5); so the default is one
-process per core with ``cores // processes`` threads each, and a batch with a
-single sentence to voice runs it in the build process itself with every core's
-thread (no fork, no second voice load). ``--jobs`` and ``--threads`` (or
+two processes with one thread each 8.4 s; so the default is one process per
+core with ``cores // processes`` threads each, and a batch with a single
+sentence to voice runs it in the build process itself with every core's thread
+(no fork, no second voice load). ``--jobs`` and ``--threads`` (or
 ``NARRATOR_THREADS``) override either; ``bench/bench_build.py -- -j 1`` compares.
+
+The pool tells each worker's backends their share of the cores through
+``narrator.voice.backends.set_threads``; how a backend uses it is its own business.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Any, cast
 
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
-from narrator.voice.backends.piper import SPIN_ENV, THREADS_ENV
+from narrator.voice.backends import ThreadBudget, threads_setting
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +60,7 @@ def choose_split(jobs: int | None, threads: int | None, pending: int) -> Split:
         raise NarratorError("--threads must be at least 1")
     processes = max(1, min(jobs or cores, pending))
     if threads is None:
-        env = os.environ.get(THREADS_ENV, "")
-        threads = int(env) if env.isdigit() and int(env) > 0 else max(1, cores // processes)
+        threads = threads_setting() or max(1, cores // processes)
     return Split(processes, threads)
 
 
@@ -132,17 +137,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def worker_budget(split: Split) -> ThreadBudget:
+    """The threads each worker's backends get: ``split.threads``, sleeping rather than
+    spinning while they wait when other workers share the cores."""
+    return ThreadBudget(split.threads, spin=split.processes < 2)
+
+
 def _init_worker(parent: int, split: Split, voices: tuple[Voice, ...]) -> None:
     import signal
 
-    import narrator.voice.backends as backends
+    from narrator.voice.backends import clear_instances, set_threads
 
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    os.environ[THREADS_ENV] = str(split.threads)
-    if split.processes > 1 and split.threads > 1:
-        os.environ[SPIN_ENV] = "0"
-    backends._instances.clear()  # never reuse a runtime session inherited from the parent
+    set_threads(worker_budget(split))
+    clear_instances()  # never reuse a runtime session inherited from the parent
     prepare(voices)
 
 
@@ -150,7 +159,7 @@ def _ready() -> None:
     """A task that makes a worker start (and load its voices) before there is work."""
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> BaseContext:
     """fork where it is safe (fast: imports are inherited), else spawn.
 
     Forking a process whose onnxruntime already started thread pools can leave
@@ -161,14 +170,37 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+class _Tracking:
+    """A multiprocessing context that remembers the processes it starts.
+
+    ``ProcessPoolExecutor`` keeps its workers to itself, and its ``shutdown``
+    waits for the sentence each is voicing; :meth:`WorkerPool.terminate` must stop
+    them at once. The executor starts its workers through its context's
+    ``Process``, so this one records them; everything else is the wrapped context's.
+    """
+
+    def __init__(self, context: BaseContext) -> None:
+        self._context: Any = context  # every concrete context has a Process; BaseContext not
+        self.started: list[BaseProcess] = []
+
+    def Process(self, *args: Any, **kwargs: Any) -> BaseProcess:  # the context API's name
+        process: BaseProcess = self._context.Process(*args, **kwargs)
+        self.started.append(process)
+        return process
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
 class WorkerPool:
     """Processes that voice sentences; results come back as they finish."""
 
     def __init__(self, split: Split, voices: Sequence[Voice]) -> None:
         self.split = split
+        self._tracking = _Tracking(_context())
         self._pool = ProcessPoolExecutor(
             max_workers=split.processes,
-            mp_context=_context(),
+            mp_context=cast(BaseContext, self._tracking),
             initializer=_init_worker,
             initargs=(os.getpid(), split, tuple(dict.fromkeys(voices))),
         )
@@ -178,9 +210,13 @@ class WorkerPool:
         for _ in range(self.split.processes):
             self._pool.submit(_ready)
 
+    def processes(self) -> list[BaseProcess]:
+        """The worker processes started so far (alive or not)."""
+        return list(self._tracking.started)
+
     def terminate(self) -> None:
         """Stop the workers at once, whatever they are doing (nothing is left to do)."""
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        processes = self.processes()
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
@@ -233,7 +269,7 @@ class WorkerPool:
 
 
 def warm_imports(modules: Sequence[str]) -> None:
-    """Import ``modules`` in a background thread (scipy alone takes ~0.4 s).
+    """Import ``modules`` in a background thread, while voices load or sentences are voiced.
 
     Call it only after any worker processes are forked: a fork while another
     thread holds an import lock would leave the child stuck on that lock.

@@ -1,27 +1,26 @@
 """The default backend: Piper, offline, with the voice shipped on PyPI.
 
-onnxruntime and Piper are imported in ``_voice()`` only, so listing voices
+onnxruntime and Piper are imported in ``load_voice()`` only, so listing voices
 stays fast. The model onnxruntime runs is a prepared copy of the voice's
 (``narrator.voice.backends.piper_model``); the identity, hence the clip cache keys, is
-the original model's.
+the original model's. Each voice's onnxruntime session uses the process's
+thread budget (``narrator.voice.backends.thread_budget``).
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
-import os
 import threading
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from narrator.build.versions import package_version as _package_version
+from narrator.build.versions import package_version
 from narrator.errors import BackendUnavailable, NarratorError
 from narrator.models import Clip, Voice
-from narrator.voice.backends import BackendInfo
+from narrator.voice.backends import BackendInfo, ThreadBudget, piper_model, thread_budget
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -29,10 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en_US-joe-medium"
-THREADS_ENV = "NARRATOR_THREADS"
-SPIN_ENV = "NARRATOR_SPIN"
-"""``0``: onnxruntime's threads sleep instead of spinning while they wait (set in
-synthesis workers that share the cores with other workers)."""
 
 
 def default_model_path() -> Path:
@@ -60,43 +55,6 @@ def model_path_for(voice: Voice) -> Path:
     return path
 
 
-HASHES_NAME = "hashes.json"
-"""Content hashes of model files by path, size and modification time (in the models folder)."""
-
-
-@cache
-def _file_hash(path: Path) -> str:
-    """The model file's content hash; remembered on disk by its size and modification
-    time, like make does, since hashing 60 MB takes 40 ms of every build."""
-    import json
-
-    from narrator.build.atomic import atomic_write
-    from narrator.voice.backends.piper_model import default_model_dir
-
-    stat = path.stat()
-    stamp = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    memo_path = default_model_dir() / HASHES_NAME
-    try:
-        memo: dict[str, str] = json.loads(memo_path.read_text(encoding="utf-8"))
-        if isinstance(memo.get(stamp), str):
-            return memo[stamp]
-    except (OSError, ValueError, AttributeError):
-        memo = {}
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    value = digest.hexdigest()[:16]
-    if not isinstance(memo, dict):
-        memo = {}
-    memo[stamp] = value
-    try:
-        atomic_write(memo_path, json.dumps(memo, indent=1, sort_keys=True).encode())
-    except OSError as exc:  # only costs the next build the hashing again
-        log.debug("cannot remember the hash of %s: %s", path, exc)
-    return value
-
-
 class PiperBackend:
     """Piper neural TTS on onnxruntime (CPU)."""
 
@@ -120,14 +78,15 @@ class PiperBackend:
 
     def identity(self, voice: Voice) -> str:
         path = model_path_for(voice)
-        return f"piper-tts={_package_version('piper-tts', 'piper')};model={_file_hash(path)}"
+        version = package_version("piper-tts", "piper")
+        return f"piper-tts={version};model={piper_model.model_hash(path)}"
 
     def _voice(self, voice: Voice) -> PiperVoice:
         path = model_path_for(voice)
         with self._lock:
             loaded = self._voices.get(path)
             if loaded is None:
-                loaded = _load_voice(path)
+                loaded = load_voice(path)
                 self._voices[path] = loaded
         return loaded
 
@@ -146,72 +105,83 @@ class PiperBackend:
         return Clip(samples.astype(np.float32, copy=False), rate)
 
 
-def _load_voice(path: Path) -> PiperVoice:
-    """Load a Piper model with a chosen number of onnxruntime threads.
+def load_voice(path: Path, budget: ThreadBudget | None = None) -> PiperVoice:
+    """Load a Piper model, its onnxruntime session using ``budget`` (default: the
+    process's :func:`~narrator.voice.backends.thread_budget`).
 
-    The session runs the prepared copy of the model (``piper_model``: its 1-D
-    convolutions made 2-D, same audio, faster), as onnxruntime optimized it the
-    first time on this machine (loading that takes 0.1 s instead of 0.35 s);
+    The session runs the fastest copy of the model that opens (:func:`_open_session`);
     the config is the original's.
     """
-    import json
-
-    import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
-    from narrator.voice.backends.piper_model import (
-        discard_prepared,
-        optimized_model,
-        prepared_model,
-        saving_optimized,
-    )
-
-    threads = int(os.environ.get(THREADS_ENV, "0") or 0)
-
-    def open_session(model: Path, *, optimized: bool = False, save: Path | None = None) -> Any:
-        options = onnxruntime.SessionOptions()
-        if threads > 0:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        if threads > 1 and os.environ.get(SPIN_ENV) == "0":
-            # Threads that wait spinning take the CPU other workers' threads need.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if optimized:  # already optimized for this machine: nothing left to do
-            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-        if save is not None:
-            options.optimized_model_filepath = str(save)
-            options.log_severity_level = 3  # not the warning that the copy suits this machine only
-        return onnxruntime.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-
-    config_path = Path(f"{path}.json")
+    budget = budget or thread_budget()
     try:
-        config: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))
-        model = prepared_model(path)
-        session = None
-        optimized = optimized_model(model, onnxruntime.__version__) if model != path else None
-        if optimized is not None and optimized.is_file():
-            try:
-                session = open_session(optimized, optimized=True)
-                model = optimized
-            except Exception as exc:  # onnxruntime's own errors derive from Exception only
-                discard_prepared(optimized, path, exc, "the prepared model (optimizing it again)")
-        if session is None:
-            try:
-                if optimized is None:
-                    session = open_session(model)
-                else:
-                    with saving_optimized(optimized) as save:
-                        session = open_session(model, save=save)
-            except Exception as exc:
-                if model == path:
-                    raise
-                discard_prepared(model, path, exc)
-                model = path
-                session = open_session(path)
+        config: dict[str, Any] = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
+        model, session = _open_session(path, budget)
     except Exception as exc:  # onnxruntime's own errors derive from Exception only
         raise NarratorError(f"cannot load Piper voice: {exc}", path=path) from exc
-    log.debug("loaded Piper voice %s from %s with %s threads", path, model, threads or "default")
+    threads = budget.threads or "default"
+    log.debug("loaded Piper voice %s from %s with %s threads", path, model, threads)
     return PiperVoice(config=PiperConfig.from_dict(config), session=session)
+
+
+def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
+    """The model file and onnxruntime session of the first of these that opens:
+
+    1. onnxruntime's own optimized copy of the prepared model, kept from an earlier
+       load on this machine (loading it takes 0.1 s instead of 0.35 s);
+    2. the prepared model (``piper_model``: its 1-D convolutions made 2-D, same
+       audio, faster), whose optimized copy onnxruntime saves now for next time;
+    3. the original model, whose failure is the one raised.
+
+    A copy that does not open is deleted (``piper_model.discard_prepared``) and the
+    next load makes it again. With preparation off or failed, only 3 is tried.
+    """
+    import onnxruntime
+
+    prepared = piper_model.prepared_model(path)
+    if prepared == path:
+        return path, _session(path, budget)
+    optimized = piper_model.optimized_model(prepared, onnxruntime.__version__)
+    if optimized is not None and optimized.is_file():
+        try:
+            return optimized, _session(optimized, budget, optimized=True)
+        except Exception as exc:
+            instead = "the prepared model (optimizing it again)"
+            piper_model.discard_prepared(optimized, path, exc, instead)
+    try:
+        if optimized is None:
+            return prepared, _session(prepared, budget)
+        with piper_model.saving_optimized(optimized) as save:
+            return prepared, _session(prepared, budget, save=save)
+    except Exception as exc:
+        piper_model.discard_prepared(prepared, path, exc)
+    return path, _session(path, budget)
+
+
+def _session(
+    model: Path, budget: ThreadBudget, *, optimized: bool = False, save: Path | None = None
+) -> Any:
+    """An onnxruntime CPU session for ``model`` within ``budget``.
+
+    ``optimized``: the file is already optimized for this machine, so onnxruntime has
+    nothing left to do; ``save``: where onnxruntime writes its optimized copy.
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if budget.threads > 0:
+        options.intra_op_num_threads = budget.threads
+        options.inter_op_num_threads = 1
+    if budget.threads > 1 and not budget.spin:
+        # Threads that wait spinning take the CPU other workers' threads need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if optimized:
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if save is not None:
+        options.optimized_model_filepath = str(save)
+        options.log_severity_level = 3  # not the warning that the copy suits this machine only
+    return onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )

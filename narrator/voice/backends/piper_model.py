@@ -21,6 +21,9 @@ a new file; old ones are never read again and may be deleted by hand.
 ``narrator cache info`` shows the folder; ``narrator cache clear`` leaves it
 alone.
 
+The model's content hash (:func:`model_hash`, which also names the clip cache's
+voice identity) is remembered in ``hashes.json`` in the same folder.
+
 How: the first load of a model converts it (under a second; needs the ``onnx``
 package, imported only then) and writes the copy atomically. Processes that
 start at once (a build's synthesis workers) take an OS lock on ``.lock`` in the
@@ -36,16 +39,20 @@ Switch it off with ``NARRATOR_PREPARE_MODEL=0``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from narrator.build.atomic import atomic_path
+from narrator.build.atomic import atomic_path, atomic_write
+from narrator.build.lock import exclusive_lock, sweep_temp_files
 
 if TYPE_CHECKING:
     import onnx
@@ -63,6 +70,8 @@ LOCK_NAME = ".lock"
 LOCK_WAIT_S = 300.0
 """Give up (and use the original model) after waiting this long for another process."""
 LOCK_POLL_S = 0.05
+HASHES_NAME = "hashes.json"
+"""Content hashes of model files by path, size and modification time (in the models folder)."""
 
 _CONV_OPS = ("Conv", "ConvTranspose")
 _HEIGHT_ONE = ("kernel_shape", "strides", "dilations", "output_shape")
@@ -89,6 +98,38 @@ def default_model_dir() -> Path:
     return Path(user_cache_dir("narrator")) / "models"
 
 
+@cache
+def model_hash(path: Path) -> str:
+    """The model file's content hash (16 hex digits); remembered on disk by its size and
+    modification time, like make does, since hashing 60 MB takes 40 ms of every build.
+
+    A model rewritten in place within the file system's timestamp resolution, with
+    the same size, keeps its old hash (the same blind spot as make's).
+    """
+    stat = path.stat()
+    stamp = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    memo_path = default_model_dir() / HASHES_NAME
+    try:
+        memo: dict[str, str] = json.loads(memo_path.read_text(encoding="utf-8"))
+        if isinstance(memo.get(stamp), str):
+            return memo[stamp]
+    except (OSError, ValueError, AttributeError):
+        memo = {}
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()[:16]
+    if not isinstance(memo, dict):
+        memo = {}
+    memo[stamp] = value
+    try:
+        atomic_write(memo_path, json.dumps(memo, indent=1, sort_keys=True).encode())
+    except OSError as exc:  # only costs the next build the hashing again
+        log.debug("cannot remember the hash of %s: %s", path, exc)
+    return value
+
+
 def prepared_name(model_hash: str) -> str:
     """The file name of the prepared copy of the model whose content hash is ``model_hash``."""
     return f"{model_hash}-{TRANSFORM}-v{TRANSFORM_VERSION}.onnx"
@@ -103,17 +144,15 @@ def prepared_model(path: Path) -> Path:
     """
     if not preparation_enabled():
         return path
-    from narrator.voice.backends.piper import _file_hash
-
     try:
-        model_hash = _file_hash(path)
+        digest = model_hash(path)
     except OSError as exc:  # loading the original will report it properly
         log.debug("cannot hash %s, not preparing it: %s", path, exc)
         return path
-    key = (path, model_hash)
+    key = (path, digest)
     if key in _failed:
         return path
-    target = default_model_dir() / prepared_name(model_hash)
+    target = default_model_dir() / prepared_name(digest)
     if target.is_file():
         return target
     try:
@@ -157,7 +196,6 @@ def discard_prepared(
 def _machine_key(runtime_version: str) -> str:
     """What an onnxruntime-optimized model is only valid for: the runtime's version and
     this machine's processor (its optimizations pick kernels and layouts for the CPU)."""
-    import hashlib
     import platform
 
     cpu = platform.processor() or platform.machine()
@@ -227,33 +265,19 @@ def _reason(exc: object) -> str:
 
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    """Hold the exclusive lock of the prepared-models folder (waits up to ``LOCK_WAIT_S``)."""
-    from narrator.build.lock import _try_lock, _unlock
+    """Hold the exclusive lock of the prepared-models folder (waits up to ``LOCK_WAIT_S``;
+    ``TimeoutError`` after that)."""
+
+    def announce() -> None:
+        log.info("waiting for another process preparing a voice model in %s", folder)
 
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    with os.fdopen(fd, "r+", encoding="utf-8") as fh:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        announced = False
-        while not _try_lock(fh):
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"another process held {folder / LOCK_NAME} for {LOCK_WAIT_S:.0f} s"
-                )
-            if not announced:
-                log.info("waiting for another process preparing a voice model in %s", folder)
-                announced = True
-            time.sleep(LOCK_POLL_S)
-        try:
-            yield
-        finally:
-            _unlock(fh)
+    with exclusive_lock(folder / LOCK_NAME, LOCK_WAIT_S, poll=LOCK_POLL_S, on_wait=announce):
+        yield
 
 
 def _prepare_locked(path: Path, target: Path) -> Path:
     """Make ``target`` from ``path`` unless another process did while we waited."""
-    from narrator.build.lock import sweep_temp_files
-
     with _folder_lock(target.parent):
         if target.is_file():
             log.debug("%s was prepared by another process", target)

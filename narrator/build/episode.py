@@ -1,0 +1,200 @@
+"""One episode: a voiced article → its MP3 and the files beside it, and its catalog entry.
+
+The steps, in order: pair each sentence's clip with its utterance, assemble and
+level the audio, encode it, tag the MP3 (with chapters and transcript), write it
+by temporary file and rename, then write the companions (WebVTT and SRT
+transcripts, Podcasting 2.0 chapters, the listening page's data). The MP3 is
+replaced first: a build killed in between leaves companions of the previous
+version beside the new audio, and the next build (whose catalog still holds the
+old build key) writes the episode again.
+
+Audio and tagging libraries are imported inside the functions that need them,
+so importing this module (e.g. for ``describe``) stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from narrator.build.atomic import atomic_path, write_if_changed
+from narrator.build.checkpoints import checkpoint
+from narrator.config import Config
+from narrator.models import Article, Chapter, Clip, Cue, Utterance
+from narrator.publish.catalog import Catalog, Entry, guid_for
+from narrator.publish.cover import Cover
+from narrator.publish.page import PAGE_DATA, to_page_data
+from narrator.publish.transcripts import to_chapters_json, to_srt, to_vtt
+
+if TYPE_CHECKING:
+    from narrator.audio.assemble import Assembled
+    from narrator.build.store import ClipCache
+    from narrator.publish.tags import Tags
+
+EPISODES_DIR = "episodes"
+"""Folder of the output where episodes and their companion files go."""
+
+COMPANIONS = {
+    "transcript_vtt": ".vtt",
+    "transcript_srt": ".srt",
+    "chapters": ".chapters.json",
+    PAGE_DATA: ".page.json",
+}
+"""Companion files written beside each MP3: ``Entry.extras`` key → file name suffix.
+
+An entry that lacks one of these keys was built by an older version and is built
+again (``has_companions``), so every episode on the page has all of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEpisode:
+    """An article ready to be voiced: what it says and the key of what its MP3 depends on."""
+
+    article: Article
+    utterances: tuple[Utterance, ...]
+    key: str
+    """``pipeline.build_key`` of the article: unchanged key, unchanged MP3."""
+
+
+def describe(article: Article) -> str:
+    """The description ingest found (the page's own or its opening paragraph), else the title."""
+    return article.description or article.title
+
+
+def mp3_name(slug: str) -> str:
+    """The episode's MP3, relative to the output folder."""
+    return f"{EPISODES_DIR}/{slug}.mp3"
+
+
+def companion_names(slug: str) -> dict[str, str]:
+    """The episode's companion files (``COMPANIONS``), relative to the output folder."""
+    return {key: f"{EPISODES_DIR}/{slug}{suffix}" for key, suffix in COMPANIONS.items()}
+
+
+def has_companions(entry: Entry) -> bool:
+    """Whether ``entry`` lists every companion file this version writes."""
+    return COMPANIONS.keys() <= entry.extras.keys()
+
+
+def write_episode(
+    planned: PlannedEpisode,
+    clips: Sequence[Clip],
+    config: Config,
+    out_dir: Path,
+    cover: Cover,
+    catalog: Catalog,
+    store: ClipCache | None = None,
+) -> Entry:
+    """Assemble, encode, tag and write one episode with its companions; its catalog entry.
+
+    ``clips`` are the article's sentences in reading order. What leveling and
+    encoding made of each chunk of the episode is kept in ``store`` and reused
+    while the chunk is unchanged; the gain of the previous build (from
+    ``catalog``) is kept while it still fits, so an edit does not shift the
+    loudness of the rest of the episode.
+    """
+    article = planned.article
+    previous = catalog.entries.get(article.slug)
+    assembled = _assemble(planned.utterances, clips, config, previous, store)
+    duration = assembled.duration
+    from narrator.publish.chapters import make_chapters
+
+    chapters = make_chapters(assembled.cues, duration, article.title)
+    first_published = catalog.first_published(article.slug)
+    mp3 = assembled.encode(config.audio.bitrate, store)
+    tags = _tags(article, config, cover, assembled.cues, chapters, duration, first_published)
+    size = _write_mp3(out_dir / mp3_name(article.slug), mp3, tags)
+    extras = companion_names(article.slug)
+    _write_companions(out_dir, extras, assembled.cues, chapters)
+    return Entry(
+        slug=article.slug,
+        guid=guid_for(article.slug),
+        first_published=first_published,
+        title=article.title,
+        description=describe(article),
+        author=article.author,
+        date=_article_date(article),
+        file=mp3_name(article.slug),
+        bytes=size,
+        duration=duration,
+        source=str(article.source),
+        url=article.url,
+        build_key=planned.key,
+        extras=extras,
+        gain_db=assembled.gain_db,
+    )
+
+
+def _assemble(
+    utterances: Sequence[Utterance],
+    clips: Sequence[Clip],
+    config: Config,
+    previous: Entry | None,
+    store: ClipCache | None,
+) -> Assembled:
+    """The episode's audio: each utterance with its sentences' clips, pauses between them."""
+    from narrator.audio.assemble import VoicedUtterance, assemble
+
+    remaining = iter(clips)
+    voiced = [VoicedUtterance(u, tuple(next(remaining) for _ in u.sentences)) for u in utterances]
+    gain_db = previous.gain_db if previous else None
+    return assemble(voiced, config.pauses, config.audio, gain_db, store)
+
+
+def _article_date(article: Article) -> str | None:
+    return article.published.isoformat() if article.published else None
+
+
+def _tags(
+    article: Article,
+    config: Config,
+    cover: Cover,
+    cues: Sequence[Cue],
+    chapters: Sequence[Chapter],
+    duration: float,
+    first_published: str,
+) -> Tags:
+    """The ID3 tag: the article's own date if it has one, else the day it first went out."""
+    from narrator.publish.tags import Tags
+
+    return Tags(
+        title=article.title,
+        artist=article.author or config.show.author,
+        album=config.show.title,
+        date=_article_date(article) or first_published[:10],
+        description=describe(article),
+        length_ms=round(duration * 1000),
+        transcript="\n".join(c.text for c in cues),
+        source_url=article.url,
+        cover=cover.data,
+        cover_mime=cover.mime,
+        chapters=chapters,
+    )
+
+
+def _write_mp3(path: Path, mp3: bytes, tags: Tags) -> int:
+    """Write the tagged MP3 by temporary file and rename; its size in bytes."""
+    from narrator.publish.tags import write_tags
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(mp3)
+        write_tags(tmp, tags)
+        checkpoint("episode-temp-written")
+        size = tmp.stat().st_size
+    return size
+
+
+def _write_companions(
+    out_dir: Path, names: dict[str, str], cues: Sequence[Cue], chapters: Sequence[Chapter]
+) -> None:
+    """Transcripts, chapters and page data; each file only if its content changed."""
+    contents = {
+        "transcript_vtt": to_vtt(cues),
+        "transcript_srt": to_srt(cues),
+        "chapters": to_chapters_json(chapters),
+        PAGE_DATA: to_page_data(cues, chapters),
+    }
+    for key, text in contents.items():
+        write_if_changed(out_dir / names[key], text.encode())
