@@ -23,9 +23,10 @@ compared with what narrator really does with its input: ``read_article`` then
   normalised text of the block narrator really speaks that contains ``raw`` (letters beyond
   Latin-1 compared in ASCII too: narrator transliterates them on purpose).
 
-Texts are compared in the checker's normalised form (lower case, letters and digits only),
-after joining words hyphenated across a line end. Prints one line per article, then totals
-overall and per ``kind``; exits 0.
+Each folder is read as one batch (lines recurring across its plain-text files are chrome,
+as in a build of the folder). Texts are compared in the checker's normalised form (lower
+case, letters and digits only), after joining words hyphenated across a line end. Prints
+one line per article, then totals overall and per ``kind``; exits 0.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ from speakable_score import judge, load_checker
 
 from narrator.errors import NarratorError
 from narrator.models import Article
-from narrator.text.ingest import read_article
+from narrator.text.boilerplate import LineRules
+from narrator.text.ingest import batch_rules, read_article
 from narrator.text.normalize import normalize
 from narrator.text.segment import segment_article
 
@@ -253,13 +255,13 @@ def _expected_title(ann: dict[str, Any], jf: Path, key: Keys) -> str:
     return title
 
 
-def score_article(jf: Path, cc: ModuleType) -> Score:
-    """Read the input of annotation ``jf`` with narrator and score it."""
+def score_article(jf: Path, cc: ModuleType, rules: LineRules | None = None) -> Score:
+    """Read the input of annotation ``jf`` with narrator (``rules``: its batch's) and score it."""
     ann = _load(jf)
     key = Keys(cc)
     score = Score(jf.stem, str(ann.get("kind", "corpus")))
     try:
-        article = read_article(jf.parent / ann["file"])
+        article = read_article(jf.parent / ann["file"], rules=rules)
     except NarratorError as exc:
         score.error = str(exc)
         if ann.get("paragraph_count", 1) == 0:
@@ -283,7 +285,9 @@ def score_folder(folder: Path, only: str | None = None) -> list[Score]:
     """Score every annotated article of ``folder`` (those whose stem matches ``only``)."""
     cc = load_checker(_checker_folder(folder))
     files = sorted(folder.glob("[0-9][0-9]_*.json"))
-    return [score_article(jf, cc) for jf in files if not only or re.search(only, jf.stem)]
+    inputs = [jf.parent / _load(jf)["file"] for jf in files]
+    rules = batch_rules(inputs)  # the folder is one batch, as a build of it would be
+    return [score_article(jf, cc, rules) for jf in files if not only or re.search(only, jf.stem)]
 
 
 def _checker_folder(folder: Path) -> Path:

@@ -28,6 +28,7 @@ from narrator.text.boilerplate import (
     parse_dateline,
 )
 from narrator.text.chrome import recurring_lines
+from narrator.text.limits import MAX_FILE_BYTES
 from narrator.text.readers import Draft, clean_text
 from narrator.text.readers.text import read_text
 
@@ -135,7 +136,8 @@ def batch_rules(
         if Path(path).suffix.lower() not in BATCH_CHROME_SUFFIXES:
             continue
         try:
-            texts.append(decode(Path(path).read_bytes(), Path(path)))
+            if Path(path).stat().st_size <= MAX_FILE_BYTES:
+                texts.append(decode(Path(path).read_bytes(), Path(path)))
         except (OSError, NarratorError):
             continue
     recurring = recurring_lines(texts) if len(texts) > 1 else frozenset()
