@@ -212,7 +212,10 @@ def test_lines_shared_by_the_articles_of_a_batch_are_dropped(tmp_path: Path) -> 
 
 def test_user_rules_keep_and_drop_whole_lines_before_the_built_in_rules(tmp_path: Path) -> None:
     rules = LineRules(drop=(re.compile("Listen to audio"),), keep=(re.compile("Share this"),))
-    text = "Title Of It\n\nListen to audio\n\nA paragraph of prose that is the article.\n\nShare this\n"
+    text = (
+        "Title Of It\n\nListen to audio\n\nA paragraph of prose that is the article.\n\n"
+        "Share this\n"
+    )
     article = _article(tmp_path, text, rules=rules)
     assert [b.text for b in article.blocks] == [
         "A paragraph of prose that is the article.",
