@@ -70,6 +70,16 @@ def test_one_paragraph_per_line_without_blank_lines_gives_one_unit_per_line() ->
     assert len(units) == 2 and not any(u.listed for u in units)
 
 
+def test_short_e_mail_paragraphs_one_per_line_are_not_taken_for_wrapping() -> None:
+    text = (
+        "Thanks for sending the draft over so quickly this morning, it reads well.\n"
+        "I have two small comments on the second section, both about the dates.\n"
+        "Could you check the figures in the table against the final report?\n"
+        "Let me know when the next version is ready and I will read it again.\n"
+    )
+    assert len(split_units(text)) == 4
+
+
 def test_menu_lines_are_separate_listed_units() -> None:
     units = split_units("Home\nTransport\nRoad infrastructure\n")
     assert [u.text for u in units] == ["Home", "Transport", "Road infrastructure"]
@@ -285,6 +295,14 @@ def test_footnote_markers_go_ordered_numbers_stay_bold_lines_are_headings() -> N
     ]
 
 
+def test_content_tabs_are_read_and_page_markup_lines_are_not() -> None:
+    draft = read_markdown(
+        '# T\n\n=== "Python"\n\n    Install it with pip.\n\n{: .note}\n\n'
+        "*[HTML]: Hyper Text Markup Language\n\nEnd.\n"
+    )
+    assert [b.text for b in draft.blocks] == ["Install it with pip.", "End."]
+
+
 def test_quote_marks_inside_inline_code_are_not_a_quotation() -> None:
     draft = read_markdown('# T\n\nIf you set it, say `baseurl: "/myproject"`, it works.\n')
     assert '"' not in draft.blocks[0].text
@@ -308,6 +326,24 @@ def test_an_opening_mark_inside_brackets_that_close_first_is_a_typo() -> None:
     )
     pieces, _ = split_quotes(text)
     assert pieces[1] == ("quote", "discover the tiny samples the capsule collected on its trip,")
+
+
+def test_a_quotation_not_reopened_in_its_next_paragraph_continues_to_its_closing_mark(
+    tmp_path: Path,
+) -> None:
+    from narrator.text.segment import segment_article
+
+    text = (
+        "Title\n\nHe said: \"This is the first part of a long statement that goes on\n\n"
+        'and continues here in a second paragraph until the end." Then he left.\n'
+    )
+    kinds = [(s.kind, s.text[:9]) for s in segment_article(_article(tmp_path, text))]
+    assert kinds[1:] == [
+        ("narration", "He said:"),
+        ("quote", "This is t"),
+        ("quote", "and conti"),
+        ("narration", "Then he l"),
+    ]
 
 
 def test_saying_introduces_a_short_quotation() -> None:

@@ -58,6 +58,9 @@ FULL_LINE = 0.6
 """A wrapped line fills at least this share of the block's width (the last line excepted)."""
 WRAPPED_SHARE = 0.7
 """A block is hard-wrapped when at least this share of its lines (the last excepted) are full."""
+SENTENCE_LINES_SHARE = 0.6
+"""A block most of whose lines end a sentence is one paragraph per line, however even its
+lines: in wrapped prose only about one line in five ends a sentence."""
 INDENT_STEP = 2
 """A line indented this much more than the block's least-indented line opens a paragraph."""
 CENTRED_INDENT = 6
@@ -118,13 +121,17 @@ def _is_wrapped(lines: list[str]) -> bool:
     """Whether the block's line ends are mostly the ends of fixed-width lines.
 
     A wrapped line is nearly as long as the block's longest line; a list of menu
-    entries or a one-paragraph-per-line text is not. Fails for a two-line block
-    whose lines happen to be of similar length; such a block reads as one paragraph.
+    entries or a one-paragraph-per-line text is not; and few wrapped lines end a
+    sentence. Fails for a two-line block whose first line, not ending a sentence,
+    happens to be as long as the second; such a block reads as one paragraph.
     """
     width = max(len(line.strip()) for line in lines)
     if len(lines) < 2 or not WRAP_MIN_WIDTH <= width <= WRAP_MAX_WIDTH:
         return False
     full = sum(len(line.strip()) >= FULL_LINE * width for line in lines[:-1])
+    ends = sum(ends_sentence(line) for line in lines[:-1])
+    if ends >= SENTENCE_LINES_SHARE * (len(lines) - 1):
+        return False  # one paragraph per line that happens to fit the width (an e-mail)
     return full >= WRAPPED_SHARE * (len(lines) - 1)
 
 

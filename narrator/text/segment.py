@@ -13,7 +13,8 @@ Rules:
 * nested quotes stay inside their outer quotation;
 * a quotation continued over paragraphs (opening mark repeated at the start of
   the next paragraph, no closing mark) stays one quotation, each paragraph's
-  part voiced as a quote;
+  part voiced as a quote; so does one whose writer does not re-open it, when
+  the next paragraph's first double mark closes it;
 * an unclosed quotation ends with its paragraph;
 * short quotations without a sign of speech (scare quotes, titles, glosses) stay
   inline in the narration, marks and all.
@@ -405,6 +406,20 @@ def _starts_with_mark(text: str) -> bool:
     return bool(stripped) and stripped[0] in QUOTE_MARKS
 
 
+def _closes_first(text: str) -> bool:
+    """The paragraph's first quote mark is a closing double mark (``… the end."``).
+
+    A writer who does not re-open a quotation in each of its paragraphs still closes it
+    in the last one: a paragraph after an unclosed quotation whose first double mark
+    stands in closing position continues that quotation. Fails for a closing mark left
+    over from a typo in a paragraph that is narration; it is then read as a quotation.
+    """
+    for i, ch in enumerate(text):
+        if ch in QUOTE_MARKS and QUOTE_MARKS[ch][0] == "double":
+            return _position(text, i) == "close"
+    return False
+
+
 _KINDS: Final[dict[str, SegmentKind]] = {NARRATION: "narration", QUOTE: "quote"}
 
 
@@ -418,7 +433,7 @@ def segment_article(article: Article) -> list[Segment]:
             if _WORD.search(block.text):
                 segments.append(Segment(len(segments), i, "heading", _clean(block.text)))
             continue
-        continues = open_quote and _starts_with_mark(block.text)
+        continues = open_quote and (_starts_with_mark(block.text) or _closes_first(block.text))
         pieces, open_quote = split_quotes(block.text, continues)
         for kind, text in pieces:
             segments.append(Segment(len(segments), i, _KINDS[kind], text))

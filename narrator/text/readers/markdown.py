@@ -64,8 +64,14 @@ TEMPLATE_TAG = re.compile(r"\{\{[<%].*?[>%]\}\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
 Hugo's note, notice and details shortcodes wrap prose, so the inner text of every other
 paired shortcode is read. Fails for a site's own shortcode that wraps code or data; its
 content is then read aloud (name it in ``[boilerplate] drop``)."""
-ADMONITION = re.compile(r"^(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"[^\"\n]*\")?[ \t]*$")
-"""An MkDocs / Python-Markdown admonition marker; its body is the indented lines below."""
+ADMONITION = re.compile(
+    r"^(?:(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+\"[^\"\n]*\")?|===\+?[ \t]+\"[^\"\n]*\")[ \t]*$"
+)
+"""An MkDocs / Python-Markdown admonition (``!!! note "Title"``, ``??? tip``) or content tab
+(``=== "Python"``) marker; its body is the indented lines below."""
+MARKUP_LINE = re.compile(r"^[ \t]*(?:\{:[^}\n]*\}|\*\[[^\]\n]+\]:[^\n]*)[ \t]*$", re.M)
+"""Lines that only configure the page: kramdown attribute lists (``{: .note}``, ``{:toc}``) and
+abbreviation definitions (``*[HTML]: Hyper Text Markup Language``)."""
 
 
 MARKDOWN_IN_HTML = re.compile(
@@ -91,7 +97,7 @@ def strip_template_syntax(body: str, dropped: list[str]) -> str:
         dropped.append(clean_text(match.group()))
         return ""
 
-    body = TEMPLATE_TAG.sub(drop, CODE_TAGS.sub(drop, body))
+    body = MARKUP_LINE.sub(drop, TEMPLATE_TAG.sub(drop, CODE_TAGS.sub(drop, body)))
     if MARKDOWN_IN_HTML.search(body):
         body = CLOSING_TAG_LINE.sub("", MARKDOWN_IN_HTML.sub("", body))
     return _unwrap_admonitions(FOOTNOTE_REF.sub("", body), dropped)
