@@ -186,10 +186,11 @@ def _before_metadata(shapes: _Shapes, i: int) -> bool:
 def _pick_title(shapes: _Shapes, end: int) -> int | None:
     """The headline among the headline-shaped units above ``end``.
 
-    Two signals, the first weighing more: the line is directly followed by a date,
-    byline or ``From:`` line, and it has at least :data:`HEADLINE_WORDS` words. Ties go
-    to the earliest. Fails for a short label ("Press release") printed just above the
-    date while the headline stands elsewhere; the label is then the title.
+    Three signals, the first weighing most: the line is directly followed by a date,
+    byline or ``From:`` line; it has at least :data:`HEADLINE_WORDS` words; it is the
+    file's first line (plain text's own convention). Ties go to the earliest. Fails for
+    a short label ("Press release") printed just above the date while the headline
+    stands elsewhere; the label is then the title.
     """
     candidates = [i for i in range(end) if shapes.headline[i]]
     if not candidates:
@@ -197,7 +198,7 @@ def _pick_title(shapes: _Shapes, end: int) -> int | None:
 
     def weight(i: int) -> int:
         long = len(shapes.texts[i].split()) >= HEADLINE_WORDS
-        return 2 * _before_metadata(shapes, i) + long
+        return 2 * _before_metadata(shapes, i) + long + (i == 0)
 
     best = max(weight(i) for i in candidates)
     return next(i for i in candidates if weight(i) == best)
