@@ -334,7 +334,7 @@ def test_a_quotation_not_reopened_in_its_next_paragraph_continues_to_its_closing
     from narrator.text.segment import segment_article
 
     text = (
-        "Title\n\nHe said: \"This is the first part of a long statement that goes on\n\n"
+        'Title\n\nHe said: "This is the first part of a long statement that goes on\n\n'
         'and continues here in a second paragraph until the end." Then he left.\n'
     )
     kinds = [(s.kind, s.text[:9]) for s in segment_article(_article(tmp_path, text))]
