@@ -161,6 +161,48 @@ def test_the_headline_is_the_title_and_the_chrome_around_the_article_is_dropped(
     assert article.published is not None and article.published.isoformat() == "2025-02-27"
 
 
+NEWS_COPY = """Skip to content
+Subscribe for $1
+
+World
+Europe
+
+Floods force thousands from their homes in northern Italy
+
+Rescue teams worked through the night as rivers burst their banks after days of rain
+
+By Maria Rossi
+
+Thousands of people were evacuated from towns across the region after torrential rain.
+
+Advertisement
+
+Residents wade through a flooded street in Faenza. (AP Photo/Luca Bruno)
+
+Rescuers in boats plucked residents from rooftops, where the water reached the first floor.
+
+Related: Italy declares state of emergency after floods
+
+Copyright 2023 The Associated Press. All rights reserved. This material may not be published,
+broadcast, rewritten or redistributed without permission.
+
+More stories
+Cookie Settings
+"""
+
+
+def test_headline_above_a_standfirst_and_byline_and_chrome_inside_the_article(
+    tmp_path: Path,
+) -> None:
+    article = _article(tmp_path, NEWS_COPY)
+    assert article.title == "Floods force thousands from their homes in northern Italy"
+    assert article.author == "Maria Rossi"
+    assert [b.text[:12] for b in article.blocks] == ["Rescue teams", "Thousands of", "Rescuers in "]
+    for chrome in ("Advertisement", "Related: Italy declares state of emergency after floods"):
+        assert chrome in article.dropped
+    assert any(line.startswith("Residents wade") for line in article.dropped)  # a caption
+
+
 def test_a_plain_article_keeps_its_first_line_as_title_and_all_its_paragraphs(
     tmp_path: Path,
 ) -> None:

@@ -71,7 +71,7 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
     _rule(
         "share and like buttons",
         r"^share (this|on|the)\b|^(like|share) this:?$|^loading\.*$"
-        r"|^(tweet|print|email|facebook|twitter|linkedin|reddit|whatsapp|pinterest)$",
+        r"|^(share|tweet|print|email|facebook|twitter|linkedin|reddit|whatsapp|pinterest)$",
         6,
     ),
     _rule(
@@ -80,14 +80,24 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
         r"|related (articles|stories|posts)|more from\b|recommended for you|you may also like)\b",
         10,
     ),
+    _rule(
+        "link label",
+        r"^(related|read more|read also|also read|see also|more|watch|listen|recommended)\s*:",
+        15,
+    ),
     _rule("advertisement", r"^(advertisement|advert|sponsored( content)?|ad)$", 2),
     _rule(
         "photo credit",
         r"^((photo|image|picture|photograph|illustration|video)s?( credit)?|credit|source)"
         r"\s*[:/|–—-]"
-        r"|^(photo|image|picture)s? (credit|courtesy)\b"
+        r"|^(photo|image|picture)s? (credit|courtesy|by)\b"
         r"|^\(?(photo|image)s?:",
         20,
+    ),
+    _rule(
+        "caption with credit",
+        r"\((?:[^()]*[\s/])?(photo|image|picture|illustration)s?\b[^()]*\)\.?$",
+        40,
     ),
     _rule(
         "accessibility link",
@@ -114,9 +124,10 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "site footer",
-        r"^(©|\(c\)|copyright\b)|^proudly powered by\b|^powered by \w+$|^all rights reserved\b",
+        r"^proudly powered by\b|^powered by \w+$|^all rights reserved\b",
         15,
     ),
+    _rule("copyright notice", r"^(©|\(c\)|copyright\b)", 40),
     _rule(
         "navigation",
         r"^(post navigation|next post|previous post|recent posts|recent comments|archives"

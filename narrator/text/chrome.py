@@ -176,11 +176,22 @@ class _Shapes:
 
 
 def _before_metadata(shapes: _Shapes, i: int) -> bool:
-    """The next unit after ``i`` that no phrase rule drops is a date, byline or label line."""
-    for text in shapes.texts[i + 1 :]:
-        if not (boilerplate_rule(text) or is_section_break(text)):
-            return _is_metadata(text)
-    return False
+    """A date, byline or label line follows ``i`` (lines a phrase rule drops skipped), right
+    after it or, for a line of headline length, after one headline-shaped line between them
+    (a standfirst); a short label above the headline ("Printable version") does not count."""
+    following = [
+        j
+        for j in range(i + 1, len(shapes.texts))
+        if not (boilerplate_rule(shapes.texts[j]) or is_section_break(shapes.texts[j]))
+    ][:2]
+    if following and _is_metadata(shapes.texts[following[0]]):
+        return True
+    return (
+        len(following) == 2
+        and len(shapes.texts[i].split()) >= HEADLINE_WORDS
+        and shapes.headline[following[0]]
+        and _is_metadata(shapes.texts[following[1]])
+    )
 
 
 def _pick_title(shapes: _Shapes, end: int) -> int | None:
