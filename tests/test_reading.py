@@ -294,6 +294,11 @@ def test_toml_front_matter_gives_title_and_authors() -> None:
     assert [b.text for b in draft.blocks] == ["The body text."]
 
 
+def test_authors_given_as_a_list_of_names_or_of_tables() -> None:
+    draft = read_markdown("---\ntitle: T\nauthors:\n  - name: Ana Lima\n  - Bo Ek\n---\n\nText.\n")
+    assert draft.author == "Ana Lima, Bo Ek"
+
+
 def test_shortcodes_and_liquid_are_never_spoken_and_a_notes_prose_is() -> None:
     draft = read_markdown(
         "---\ntitle: T\n---\n"

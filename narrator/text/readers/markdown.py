@@ -155,8 +155,8 @@ def _first(meta: Mapping[str, object], keys: Sequence[str]) -> object:
 def _as_text(value: object) -> str | None:
     if value is None:
         return None
-    if isinstance(value, list):
-        return ", ".join(clean_text(str(item)) for item in value) or None
+    if isinstance(value, list):  # authors: [a, b] or [{name: a}, …]
+        return ", ".join(filter(None, (_as_text(item) for item in value))) or None
     if isinstance(value, Mapping):
         return _as_text(value.get("name"))
     return clean_text(str(value)) or None
