@@ -108,6 +108,37 @@ def test_page_numbers_markers_and_running_heads_go_and_a_cut_paragraph_rejoins()
     assert joined[1] == "The end."
 
 
+def test_a_saved_e_mail_gives_title_author_and_date_and_keeps_its_greeting(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "Subject: Re: Weekly update from the river project\n"
+        "From: Lena Ortiz <lena@example.org>\nDate: Mon, 4 Mar 2024 09:12:00 +0000\n\n"
+        "Hi everyone,\n"
+        "Thanks to the twenty-two of you who came out on Saturday, we cleared a mile of bank.\n"
+        "The council has agreed to fund two more skips for April, so we can tackle the weir.\n"
+        "Best,\nLena\n\n--\nUnsubscribe | Update your preferences\n"
+    )
+    article = _article(tmp_path, text)
+    assert article.title == "Weekly update from the river project"
+    assert article.author == "Lena Ortiz" and str(article.published) == "2024-03-04"
+    assert [b.text[:6] for b in article.blocks] == ["Hi eve", "Thanks", "The co", "Best,"]
+    assert "Unsubscribe | Update your preferences" in article.dropped
+
+
+def test_a_running_head_seen_twice_in_a_paginated_file_goes() -> None:
+    text = (
+        "Prose of the first page that runs on.\n\n2\n\nAnnual Report\n\n"
+        "Prose of the second page.\n\n3\n\nAnnual Report\n"
+    )
+    units, dropped = remove_page_furniture(split_units(text))
+    assert dropped.count("Annual Report") == 2
+    assert [u.text for u in units] == [
+        "Prose of the first page that runs on.",
+        "Prose of the second page.",
+    ]
+
+
 # --- chrome and headline -----------------------------------------------------------------------
 
 PAGE = """Skip to main content

@@ -104,7 +104,8 @@ def is_chrome_line(unit: Unit) -> bool:
     if _is_label_line(text) or parse_dateline(text) is not None:
         return True
     short = len(text.split()) <= SHORT_WORDS and not ends_sentence(text)
-    return short and not _BULLET.match(unit.text)
+    # A line ending in a comma is the writer's ("Hi everyone,", "Best,"), never a menu entry.
+    return short and not _BULLET.match(unit.text) and not text.endswith(",")
 
 
 def _headline_shaped(unit: Unit) -> bool:
@@ -246,14 +247,17 @@ def _body_start(shapes: _Shapes) -> int | None:
     return prose[-1] if prose else None
 
 
-def find_chrome(units: Sequence[Unit], verdicts: Sequence[str | None] | None = None) -> Chrome:
+def find_chrome(
+    units: Sequence[Unit], verdicts: Sequence[str | None] | None = None, *, titled: bool = False
+) -> Chrome:
     """The headline and the chrome units of a plain-text file (see the module docstring).
 
     ``verdicts`` (one per unit: ``"keep"``, ``"drop"`` or None) are the user's and the
     batch's (:class:`~narrator.text.boilerplate.LineRules`): a kept unit is never
     chrome, a dropped one always is and is never the title. Without a prose unit (a
     title-only file, a list, a note of two lines) nothing else is dropped and the first
-    line that no rule drops is the title.
+    line that no rule drops is the title. ``titled``: the title is known already (an
+    e-mail's subject), so no line is taken for it.
     """
     verdicts = list(verdicts) if verdicts is not None else [None] * len(units)
     forced = frozenset(i for i, v in enumerate(verdicts) if v == "drop")
@@ -264,8 +268,8 @@ def find_chrome(units: Sequence[Unit], verdicts: Sequence[str | None] | None = N
         title = next(
             (i for i, t in enumerate(shapes.texts) if i not in forced and _may_be_title(t)), None
         )
-        return Chrome(title, forced)
-    title = _pick_title(shapes, first)
+        return Chrome(None if titled else title, forced)
+    title = None if titled else _pick_title(shapes, first)
     dropped: set[int] = set(range(title if title is not None else 0))
     start = title + 1 if title is not None else 0
     for i in range(start, first):

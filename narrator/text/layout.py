@@ -72,7 +72,8 @@ Fails for a short refrain an author repeats three times as its own paragraph ("Y
 only lines without sentence punctuation count, so a repeated sentence is kept."""
 RUNNING_HEAD_WORDS = 8
 LISTED_WORDS = 12
-"""Lines of at most this many words without sentence punctuation are list or menu lines."""
+"""Lines of at most this many words without sentence punctuation (nor a comma, as in "Hi
+everyone,") are list or menu lines; a block mostly made of them is a menu."""
 
 _HYPHEN_END = re.compile(r"[^\W\d_]-$")
 _PAGE_NUMBER = re.compile(
@@ -201,7 +202,10 @@ def _line_units(lines: list[str], block: int, centred: bool) -> list[Unit]:
             groups[-1].append(line)
         else:
             groups.append([line])
-    short = sum(not ends_sentence(line) and len(line.split()) <= LISTED_WORDS for line in lines)
+    short = sum(
+        not ends_sentence(line) and not line.endswith(",") and len(line.split()) <= LISTED_WORDS
+        for line in lines
+    )
     listed = not centred and len(groups) >= 2 and 2 * short >= len(lines)
     return [
         Unit(_join(group), block, len(group), listed=listed, indented=_indent(group[0]) > 0)
@@ -219,19 +223,22 @@ def remove_page_furniture(units: list[Unit]) -> tuple[list[Unit], list[str]]:
     """Units without page numbers, page markers and running heads; and the lines dropped.
 
     A running head is a short line without sentence punctuation that recurs
-    :data:`RUNNING_HEAD_REPEATS` times on its own (lines of menus do not count: a page
-    title repeated in the site's table of contents is no running head). Where furniture
+    :data:`RUNNING_HEAD_REPEATS` times (twice in a file with page numbers) on its own
+    (lines of menus do not count: a page title repeated in the site's table of contents
+    is no running head). Where furniture
     stood between two pieces of one paragraph (the first does not end a sentence, the
     second starts in lower case), the pieces are joined again.
     """
     counts = Counter(" ".join(u.text.split()) for u in units if not u.listed)
+    paginated = any(is_page_furniture(u.text) for u in units)
+    repeats = RUNNING_HEAD_REPEATS - 1 if paginated else RUNNING_HEAD_REPEATS
     kept: list[Unit] = []
     dropped: list[str] = []
     cut = False
     for unit in units:
         flat = " ".join(unit.text.split())
         repeated = (
-            counts[flat] >= RUNNING_HEAD_REPEATS
+            counts[flat] >= repeats
             and len(flat.split()) <= RUNNING_HEAD_WORDS
             and not ends_sentence(flat)
         )

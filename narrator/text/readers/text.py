@@ -1,5 +1,7 @@
 """Plain-text reader: layout into units, site chrome off, then title, headings, paragraphs.
 
+A saved e-mail's header block gives the title (its subject), author and date.
+
 :mod:`narrator.text.layout` decides which newlines are paragraph breaks (blank
 lines, hard wrapping, indents, one paragraph per line) and drops page furniture;
 :mod:`narrator.text.chrome` finds the headline and the site chrome around the
@@ -9,7 +11,9 @@ lines), bullet lists and paragraphs.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from email.utils import parsedate_to_datetime
 
 from narrator.text.boilerplate import LineRules, boilerplate_rule, is_section_break
 from narrator.text.chrome import find_chrome
@@ -72,14 +76,47 @@ def _add_unit(draft: Draft, unit: Unit, *, kept: bool = False) -> None:
         draft.add("paragraph", joined)
 
 
+EMAIL_HEADER = re.compile(r"^(subject|from|to|cc|date|sent|reply-to):[ \t]*(.*)$", re.IGNORECASE)
+REPLY_PREFIX = re.compile(r"^(?:(?:re|fwd?|aw|sv)\s*:\s*)+", re.IGNORECASE)
+
+
+def _email_headers(text: str, draft: Draft) -> str:
+    """Read a saved e-mail's header block (``Subject:``, ``From:``, ``Date:`` …) into the draft.
+
+    The subject is the title, the sender's name the author, the date the publication
+    date; the header lines are dropped. Returns the text after the headers (the whole
+    text when the first block is not a header block with a subject).
+    """
+    lines = text.lstrip("\n").split("\n")
+    headers: dict[str, str] = {}
+    end = 0
+    while end < len(lines) and lines[end].strip():
+        match = EMAIL_HEADER.match(lines[end].strip())
+        if match is None:
+            return text
+        headers[match.group(1).lower()] = match.group(2).strip()
+        end += 1
+    if not headers.get("subject"):
+        return text
+    draft.title = clean_text(REPLY_PREFIX.sub("", headers["subject"]))
+    sender = headers.get("from", "")
+    name = clean_text(re.sub(r"<[^>]*>|\S+@\S+", "", sender)).strip("\"' ")
+    draft.author = name or None
+    with contextlib.suppress(TypeError, ValueError):  # no date, or not an RFC 5322 one
+        draft.published = parsedate_to_datetime(headers.get("date", "")).date()
+    draft.dropped.extend(clean_text(line) for line in lines[:end])
+    return "\n".join(lines[end:])
+
+
 def read_text(text: str, rules: LineRules | None = None) -> Draft:
     """Read a plain-text article; ``rules`` are the user's and the batch's line verdicts."""
     rules = rules or LineRules()
     draft = Draft()
+    text = _email_headers(text, draft)
     units, furniture = remove_page_furniture(split_units(text))
     draft.dropped.extend(furniture)
     verdicts = [rules.verdict(unit.text) for unit in units]
-    chrome = find_chrome(units, verdicts)
+    chrome = find_chrome(units, verdicts, titled=bool(draft.title))
     for i, unit in enumerate(units):
         joined = clean_text(unit.text)
         if i == chrome.title:
