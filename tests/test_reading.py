@@ -234,6 +234,20 @@ def test_headline_above_a_standfirst_and_byline_and_chrome_inside_the_article(
     assert any(line.startswith("Residents wade") for line in article.dropped)  # a caption
 
 
+def test_the_comment_section_of_a_copied_blog_post_is_not_read(tmp_path: Path) -> None:
+    text = (
+        "River Cleanup Went Better Than Expected\n\n"
+        "Twenty-two volunteers cleared almost a mile of the east bank on Saturday morning.\n\n"
+        "The council has agreed to fund two more skips for April, so the weir is next.\n\n"
+        "3 thoughts on \u201cRiver Cleanup Went Better Than Expected\u201d\n\n"
+        "John says:\n\n"
+        "Great article, I completely agree with your points about the cleanup and the council.\n\n"
+        "Reply\n"
+    )
+    article = _article(tmp_path, text)
+    assert [b.text[:6] for b in article.blocks] == ["Twenty", "The co"]
+
+
 def test_a_plain_article_keeps_its_first_line_as_title_and_all_its_paragraphs(
     tmp_path: Path,
 ) -> None:

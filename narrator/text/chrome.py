@@ -49,6 +49,10 @@ HEADLINE_WORDS = 4
 """A headline usually has at least this many words; shorter lines above it are labels
 ("News story", "Printable version")."""
 HEADLINE_MAX_WORDS = 30
+ENDS = frozenset({"comment form"})
+"""Phrase rules whose line ends the article in a page copy: the comment section starts
+("3 thoughts on …", "Leave a Reply", "Comments (12)") and readers' prose follows. Fails for
+an article that quotes such a line as its own paragraph (the rest of it is then dropped)."""
 TRAILING_PROSE_WEIGHT = 3
 """Below the last paragraph, one prose unit outweighs this many chrome lines.
 
@@ -280,6 +284,12 @@ def find_chrome(
             dropped.add(i)
     headline = shapes.texts[title] if title is not None else ""
     tail = _trailing_start(shapes, first, headline)
+    comments = next(
+        (i for i in range(first + 1, len(units)) if boilerplate_rule(shapes.texts[i]) in ENDS),
+        None,
+    )
+    if comments is not None and (tail is None or comments < tail):
+        tail = comments
     if tail is not None:
         dropped.update(range(tail, len(units)))
     return Chrome(title, frozenset((dropped | forced) - kept - {title}))
