@@ -112,8 +112,9 @@ def is_chrome_line(unit: Unit) -> bool:
     return short and not _BULLET.match(unit.text) and not text.endswith(",")
 
 
-def _headline_shaped(unit: Unit) -> bool:
-    """One line, a few words, no final period or colon, not a label, link, date or rule."""
+def _headline_shaped(unit: Unit, *, labelled: bool = False) -> bool:
+    """One line, a few words, no final period or colon, not a link, date or rule, and not
+    a ``Label: value`` line unless ``labelled`` (headlines may be: "Q&A: Rates rise")."""
     text = _flat(unit)
     words = len(text.split())
     return (
@@ -125,7 +126,7 @@ def _headline_shaped(unit: Unit) -> bool:
         and not boilerplate_rule(text)
         and not is_section_break(text)
         and not _is_link_like(text)
-        and not _is_label_line(text)
+        and (labelled or not _is_label_line(text))
         and not _CHAPTER.match(text)
         and parse_dateline(text) is None
         and parse_byline(text) is None
@@ -162,21 +163,26 @@ class _Shapes:
     chrome: tuple[bool, ...]
     prose: tuple[bool, ...]
     headline: tuple[bool, ...]
+    candidate: tuple[bool, ...]
+    """Headline-shaped, ``Label: value`` lines included (they may be a title, weighed down)."""
 
     @classmethod
     def of(cls, units: Sequence[Unit], verdicts: Sequence[str | None]) -> _Shapes:
-        def shape(i: int, unit: Unit) -> tuple[bool, bool, bool]:
+        def shape(i: int, unit: Unit) -> tuple[bool, bool, bool, bool]:
             if verdicts[i] == "drop":
-                return True, False, False
+                return True, False, False, False
             keep = verdicts[i] == "keep"
-            return (not keep and is_chrome_line(unit), is_prose(unit), _headline_shaped(unit))
+            return (
+                not keep and is_chrome_line(unit),
+                is_prose(unit),
+                _headline_shaped(unit),
+                _headline_shaped(unit, labelled=True),
+            )
 
         shapes = [shape(i, unit) for i, unit in enumerate(units)]
         return cls(
             tuple(_flat(u) for u in units),
-            tuple(c for c, _, _ in shapes),
-            tuple(p for _, p, _ in shapes),
-            tuple(h for _, _, h in shapes),
+            *(tuple(s[k] for s in shapes) for k in range(4)),
         )
 
 
@@ -204,17 +210,19 @@ def _pick_title(shapes: _Shapes, end: int) -> int | None:
 
     Three signals, the first weighing most: the line is directly followed by a date,
     byline or ``From:`` line; it has at least :data:`HEADLINE_WORDS` words; it is the
-    file's first line (plain text's own convention). Ties go to the earliest. Fails for
+    file's first line (plain text's own convention); a ``Label: value`` line counts one
+    less (more often page metadata than a headline). Ties go to the earliest. Fails for
     a short label ("Press release") printed just above the date while the headline
     stands elsewhere; the label is then the title.
     """
-    candidates = [i for i in range(end) if shapes.headline[i]]
+    candidates = [i for i in range(end) if shapes.candidate[i]]
     if not candidates:
         return None
 
     def weight(i: int) -> int:
         long = len(shapes.texts[i].split()) >= HEADLINE_WORDS
-        return 2 * _before_metadata(shapes, i) + long + (i == 0)
+        label = _is_label_line(shapes.texts[i])  # "From: …" usually, "Q&A: …" sometimes
+        return 2 * _before_metadata(shapes, i) + long + (i == 0) - label
 
     best = max(weight(i) for i in candidates)
     return next(i for i in candidates if weight(i) == best)
