@@ -78,7 +78,11 @@ from narrator.text.normalize.sentences import (
 )
 from narrator.text.normalize.symbols import drop_symbols, expand_slashes
 from narrator.text.normalize.units import expand_units
-from narrator.text.normalize.web import speak_hashtags_and_handles, speak_urls_and_emails
+from narrator.text.normalize.web import (
+    speak_file_names,
+    speak_hashtags_and_handles,
+    speak_urls_and_emails,
+)
 
 __all__ = [
     "MAX_SENTENCE_CHARS",
@@ -98,6 +102,7 @@ RULES: Final[tuple[Rule, ...]] = (
     clean_unicode,
     strip_markup,
     speak_urls_and_emails,
+    speak_file_names,
     speak_hashtags_and_handles,
     drop_symbols,
     transliterate,

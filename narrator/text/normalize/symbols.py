@@ -101,5 +101,6 @@ def expand_slashes(text: str) -> str:
 
     text = re.sub(r"(?<![\w/.])(\d+)/(\d+)(?![\w/])", frac, text)
     text = re.sub(r"\b([A-Z])/([A-Z])\b", r"\1 \2", text)  # I/O, A/B: letters, not "or"
+    text = re.sub(r"(?<=\d[A-Za-z])/(?=[A-Za-z])", " ", text)  # comet 81P/Wild: a designation
     text = re.sub(r"(?<=[^\W\d_])\s*/\s*(?=[^\W\d_])", " or ", text)
     return re.sub(r"\s/\s", ", ", text)

@@ -64,3 +64,31 @@ def speak_hashtags_and_handles(text: str) -> str:
     )
     text = re.sub(r"(?<![\w.])@(\w+)", r"at \1", text)
     return re.sub(r"(?<=\w) @ (?=\w)", " at ", text)  # GUM's spaced "Stardust @ home"
+
+
+FILE_EXTENSIONS = (
+    "c|h|cc|cpp|py|js|ts|mjs|jsx|tsx|rb|go|rs|java|sh|md|txt|json|toml|yaml|yml|xml|html|css"
+    "|scss|wasm|csv|pdf|png|jpg|svg|zip|exe|dll|so"
+)
+FILE_PATH = re.compile(
+    rf"(?<![\w@/.])(?P<path>/?(?:[\w-]+/)*[\w-]+\.(?:{FILE_EXTENSIONS}))(?![\w/])"
+)
+"""A file name or path with a known extension: ``add.c``, ``/assets/main.scss``."""
+
+
+def speak_file_names(text: str) -> str:
+    """``add.js`` → "add dot js", ``/assets/main.scss`` → "slash assets slash main dot scss".
+
+    Why: espeak reads the dot as a sentence end or skips it, and the slash rule would
+    say "or" between the folders.  Runs after web addresses (``example.com/a.html`` is an
+    address).  Fails: extensions not in :data:`FILE_EXTENSIONS` are left to the other
+    rules; "Node.js"-style names with a listed extension are read as files ("node dot js",
+    which is how people say them).
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        path = m.group("path")
+        spoken = " slash ".join(path.lstrip("/").split("/")).replace(".", " dot ")
+        return ("slash " if path.startswith("/") else "") + spoken
+
+    return FILE_PATH.sub(repl, text)
