@@ -116,6 +116,7 @@ def read_article(path: Path, *, language: str = "en", rules: LineRules | None = 
         dropped=tuple(draft.dropped),
         url=draft.url,
         description=draft.description or _describe(blocks),
+        updated=draft.updated,
     )
 
 

@@ -10,8 +10,8 @@ What travels: each task carries one sentence's text, the ``Voice`` settings,
 the voice's identity string (backend version and model hash, as computed
 here, so that a worker with another voice model refuses instead of filling
 the cache with the wrong audio) and the fallback backend's name; each result
-carries the clip (float32 samples and their rate, exactly as the cache stores
-them) or a one-line error. Nothing else: no files, no cache, no configuration.
+carries the clip (float32 samples of 16-bit values and their rate, which the cache
+stores exactly) or a one-line error. Nothing else: no files, no cache, no configuration.
 
 Each worker process loads the voice once (``get_backend`` keeps one backend per
 process, and the backend keeps its loaded models) and keeps it for the whole
