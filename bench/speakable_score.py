@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from narrator.text.normalize import normalize
 
@@ -86,14 +87,21 @@ def score(corpus: Path = DEFAULT_CORPUS) -> list[Result]:
         for check in checks:
             raw = check["raw"]
             spoken = normalize(window(source, ann.get("format", "text"), raw, cc))
-            said = str(cc.normalize(spoken))
-            hit = any(cc.contains_words(said, alt) for alt in check["spoken_any_of"])
-            bad = [n for n in check.get("spoken_none_of", []) if cc.contains_words(said, n)]
-            reason = "" if hit else "none of spoken_any_of"
-            if bad:
-                reason = f"says {bad}"
-            results.append(Result(jf.stem, raw, hit and not bad, spoken, reason))
+            results.append(judge(jf.stem, check, spoken, cc))
     return results
+
+
+def judge(file: str, check: dict[str, Any], spoken: str, cc: ModuleType) -> Result:
+    """Judge one speakable check against ``spoken``, narrator's normalised text around it."""
+    said = str(cc.normalize(spoken))
+    any_of = [str(alt) for alt in check["spoken_any_of"]]
+    none_of = [str(alt) for alt in check.get("spoken_none_of", [])]
+    hit = any(cc.contains_words(said, alt) for alt in any_of)
+    bad = [n for n in none_of if cc.contains_words(said, n)]
+    reason = "" if hit else "none of spoken_any_of"
+    if bad:
+        reason = f"says {bad}"
+    return Result(file, str(check["raw"]), hit and not bad, spoken, reason)
 
 
 def main(argv: list[str] | None = None) -> int:

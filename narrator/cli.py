@@ -515,12 +515,15 @@ def update(
 @click.pass_context
 def segments(ctx: click.Context, path: Path, as_json: bool) -> None:
     """Show how PATH will be read: segments, their spoken form, and dropped boilerplate."""
-    from narrator.text.ingest import read_article
+    from narrator.text.ingest import SUPPORTED_EXTENSIONS, batch_rules, read_article
     from narrator.text.normalize import speak
     from narrator.text.segment import segment_article
 
     config = _config(ctx)
-    article = read_article(path, language=config.show.language)
+    # The files beside it are its batch: lines they share are site chrome, as in a build.
+    batch = [p for p in sorted(path.parent.glob("*")) if p.suffix.lower() in SUPPORTED_EXTENSIONS]
+    rules = batch_rules(batch or [path], *config.boilerplate.patterns())
+    article = read_article(path, language=config.show.language, rules=rules)
     lexicon = dict(config.lexicon)
     rows = []
     for segment in segment_article(article):

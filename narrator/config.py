@@ -1,4 +1,5 @@
-"""``narrator.toml``: show metadata, voices, pauses, audio settings, cache, lexicon.
+"""``narrator.toml``: show metadata, voices, pauses, audio settings, cache, lexicon,
+boilerplate.
 
 Every key has a default; unknown keys and wrong types are errors that name the
 key and the file, because a typo silently ignored is a setting the user thinks
@@ -67,6 +68,26 @@ class CacheSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """``[boilerplate]``: the user's own lines to drop or keep, applied before narrator's rules.
+
+    Each entry is a regular expression matched against a *whole* line (a paragraph, a
+    heading, one line of a menu) as ``narrator segments`` shows it, runs of whitespace
+    collapsed to one space; ``(?i)`` at its start ignores case. ``keep`` wins over
+    ``drop`` and over every built-in rule.
+    """
+
+    drop: tuple[str, ...] = ()
+    """Lines never spoken (``"Advertisement - scroll to continue"``, ``"(?i)listen to audio"``)."""
+    keep: tuple[str, ...] = ()
+    """Lines always spoken, even where narrator would take them for site chrome."""
+
+    def patterns(self) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+        """``drop`` and ``keep`` compiled (load_config has checked that they compile)."""
+        return tuple(map(re.compile, self.drop)), tuple(map(re.compile, self.keep))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything a build needs to know besides the articles."""
 
@@ -82,6 +103,8 @@ class Config:
     """Dask scheduler that voices the clips (``[build] scheduler``; None: this machine)."""
     cache: CacheSettings = field(default_factory=CacheSettings)
     """``[cache]``: the size limit of the clip cache."""
+    boilerplate: Boilerplate = field(default_factory=Boilerplate)
+    """The user's lines to drop and keep (``[boilerplate]``)."""
 
 
 DEFAULT_SHOW = Show(
@@ -107,6 +130,7 @@ _TOML_TYPES: dict[object, TomlType] = {
     float: (int, float),  # TOML writes 1 for 1.0
     Path | None: str,  # a path relative to the configuration file
     str | None: str,
+    tuple[str, ...]: list,  # an array of strings (each checked where the section is read)
     SizeLimit: (str, int, float),  # "5 GB", a number of bytes, "10%", "unlimited"
 }
 
@@ -137,6 +161,7 @@ _SCHEMA: dict[str, dict[str, TomlType]] = {
     "pauses": _keys(Pauses),
     "audio": _keys(AudioSettings),
     "build": _keys(Config, only=("scheduler",)),
+    "boilerplate": _keys(Boilerplate),
     "cache": _keys(CacheSettings),
 }
 """Every section of ``narrator.toml`` (but ``[lexicon]``, a table of words) and its keys."""
@@ -210,6 +235,7 @@ _TYPE_NAMES: dict[TomlType, str] = {
     str: "string",
     bool: "boolean (true or false)",
     int: "whole number",
+    list: "list of strings",
     (str, int, float): 'size such as "5 GB"',
 }
 
@@ -317,6 +343,7 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise NarratorError(f"cannot read configuration: {exc.strerror or exc}", path=path) from exc
     _check_table(data, path)
+    boilerplate = _boilerplate(data.get("boilerplate", {}), path)
     show_data = dict(data.get("show", {}))
     cover = show_data.pop("cover", None)
     if cover is not None:
@@ -346,7 +373,31 @@ def load_config(path: Path | None = None) -> Config:
         lexicon=MappingProxyType(dict(data.get("lexicon", {}))),
         path=path,
         scheduler=data.get("build", {}).get("scheduler") or None,
+        boilerplate=boilerplate,
         cache=cache,
     )
     _check_values(config, path)
     return config
+
+
+def _boilerplate(table: dict[str, Any], path: Path) -> Boilerplate:
+    """``[boilerplate]`` checked: every entry a string that compiles as a regular expression."""
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("drop", "keep"):
+        entries = table.get(key, [])
+        for number, entry in enumerate(entries, start=1):
+            if not isinstance(entry, str):
+                raise NarratorError(
+                    f"'boilerplate.{key}' entry {number} must be a string, not {_kind(entry)}",
+                    path=path,
+                )
+            try:
+                re.compile(entry)
+            except re.error as exc:
+                raise NarratorError(
+                    f"'boilerplate.{key}' entry {number} is not a regular expression: "
+                    f"{entry!r} ({exc})",
+                    path=path,
+                ) from None
+        lists[key] = tuple(entries)
+    return Boilerplate(**lists)

@@ -46,7 +46,7 @@ from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
 from narrator.publish.page import write_page
 from narrator.publish.recovery import load_catalog
-from narrator.text.ingest import SUPPORTED_EXTENSIONS, read_article
+from narrator.text.ingest import SUPPORTED_EXTENSIONS, batch_rules, read_article
 from narrator.text.limits import check_article_size, check_file_size
 from narrator.text.normalize import speak
 from narrator.text.segment import segment_article
@@ -312,10 +312,11 @@ def _build_locked(
 def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport) -> list[Article]:
     """Every article that can be read, slugs made unique; the others go to ``report.failed``."""
     articles: list[Article] = []
+    rules = batch_rules(sources, *config.boilerplate.patterns())
     for source in sources:
         try:
             check_file_size(source)
-            articles.append(read_article(source, language=config.show.language))
+            articles.append(read_article(source, language=config.show.language, rules=rules))
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
     return _unique_slugs(articles)

@@ -18,7 +18,9 @@ from narrator.text.months import MONTH_ABBREVIATIONS, MONTH_NAMES, month_number
 __all__ = [
     "BOILERPLATE_RULES",
     "Byline",
+    "LineRules",
     "boilerplate_rule",
+    "flat_line",
     "is_section_break",
     "parse_byline",
     "parse_dateline",
@@ -69,7 +71,7 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
     _rule(
         "share and like buttons",
         r"^share (this|on|the)\b|^(like|share) this:?$|^loading\.*$"
-        r"|^(tweet|print|email|facebook|twitter|linkedin|reddit|whatsapp|pinterest)$",
+        r"|^(share|tweet|print|email|facebook|twitter|linkedin|reddit|whatsapp|pinterest)$",
         6,
     ),
     _rule(
@@ -78,19 +80,30 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
         r"|related (articles|stories|posts)|more from\b|recommended for you|you may also like)\b",
         10,
     ),
+    _rule(
+        "link label",
+        r"^(related|read more|read also|also read|see also|more|watch|listen|recommended)\s*:",
+        15,
+    ),
     _rule("advertisement", r"^(advertisement|advert|sponsored( content)?|ad)$", 2),
     _rule(
         "photo credit",
         r"^((photo|image|picture|photograph|illustration|video)s?( credit)?|credit|source)"
         r"\s*[:/|–—-]"
-        r"|^(photo|image|picture)s? (credit|courtesy)\b"
+        r"|^(photo|image|picture)s? (credit|courtesy|by)\b"
         r"|^\(?(photo|image)s?:",
         20,
     ),
     _rule(
+        "caption with credit",
+        r"\((?:[^()]*[\s/])?(photo|image|picture|illustration)s?\b[^()]*\)\.?$",
+        40,
+    ),
+    _rule(
         "accessibility link",
-        r"^skip to (main )?(content|navigation|main|footer)\b|^jump to:?( navigation| search)?\b",
-        8,
+        r"^skip (directly )?to (main |site |page )?(content|navigation|main|footer|search)\b"
+        r"|^jump to:?( navigation| search)?\b",
+        40,
     ),
     _rule("cookie notice", r"\b(this site|we) uses? cookies\b", 40),
     _rule(
@@ -111,9 +124,10 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "site footer",
-        r"^(©|\(c\)|copyright\b)|^proudly powered by\b|^powered by \w+$|^all rights reserved\b",
+        r"^proudly powered by\b|^powered by \w+$|^all rights reserved\b",
         15,
     ),
+    _rule("copyright notice", r"^(©|\(c\)|copyright\b)", 40),
     _rule(
         "navigation",
         r"^(post navigation|next post|previous post|recent posts|recent comments|archives"
@@ -121,6 +135,38 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
         4,
     ),
 )
+
+
+def flat_line(text: str) -> str:
+    """A line or paragraph as :class:`LineRules` sees it: whitespace runs collapsed."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class LineRules:
+    """What the user and the batch say about lines, applied before the built-in rules.
+
+    ``drop`` and ``keep`` come from ``[boilerplate]`` in ``narrator.toml``: regular
+    expressions matched against a *whole* line (a paragraph, a heading, one line of a
+    menu) as ``narrator segments`` shows it, whitespace collapsed. ``keep`` wins over
+    ``drop`` and over every built-in rule. ``recurring`` holds lines that recur across
+    several articles of the same batch (site chrome: the same menu under every article);
+    they are dropped unless kept.
+    """
+
+    drop: tuple[re.Pattern[str], ...] = ()
+    keep: tuple[re.Pattern[str], ...] = ()
+    recurring: frozenset[str] = frozenset()
+
+    def verdict(self, text: str) -> str | None:
+        """``"keep"``, ``"drop"`` (the user's rules, then the batch's) or None (no say)."""
+        line = flat_line(text)
+        if any(p.fullmatch(line) for p in self.keep):
+            return "keep"
+        if any(p.fullmatch(line) for p in self.drop) or line in self.recurring:
+            return "drop"
+        return None
+
 
 SECTION_BREAK = re.compile(r"^\s*(?:[*#~=_\-•·]\s*){3,}$")
 """`* * *`, `*       *`, `###`, `---`: section breaks and press-release end marks."""

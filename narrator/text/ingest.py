@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,28 +21,31 @@ from anyascii import anyascii
 from narrator.errors import NarratorError
 from narrator.models import Article, Block
 from narrator.text.boilerplate import (
+    LineRules,
     boilerplate_rule,
     is_section_break,
     parse_byline,
     parse_dateline,
 )
+from narrator.text.chrome import recurring_lines
+from narrator.text.limits import MAX_FILE_BYTES
 from narrator.text.readers import Draft, clean_text
 from narrator.text.readers.text import read_text
 
-__all__ = ["SUPPORTED_EXTENSIONS", "read_article", "slugify"]
+__all__ = ["SUPPORTED_EXTENSIONS", "batch_rules", "read_article", "slugify"]
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[str], Draft]
+Reader = Callable[[str, LineRules], Draft]
 
 
-def _read_markdown(text: str) -> Draft:
+def _read_markdown(text: str, rules: LineRules) -> Draft:
     from narrator.text.readers.markdown import read_markdown
 
-    return read_markdown(text)
+    return read_markdown(text)  # the rules apply to its blocks, in read_article
 
 
-def _read_html(text: str) -> Draft:
+def _read_html(text: str, rules: LineRules) -> Draft:
     from narrator.text.readers.html import read_html
 
     return read_html(text)
@@ -67,13 +70,16 @@ LEADING_METADATA_BLOCKS = 3
 DESCRIPTION_MAX = 300
 
 
-def read_article(path: Path, *, language: str = "en") -> Article:
+def read_article(path: Path, *, language: str = "en", rules: LineRules | None = None) -> Article:
     """Read one article file into an :class:`Article`, boilerplate removed.
 
+    ``rules`` are the user's ``[boilerplate]`` patterns and the lines that recur across
+    the batch (:func:`batch_rules`); they apply before the built-in rules.
     Raises :class:`NarratorError` (naming ``path``) for a missing, empty,
     binary, undecodable or unsupported file, and for a file with no body.
     """
     path = Path(path)
+    rules = rules or LineRules()
     reader = _reader_for(path)
     text = decode(_read_bytes(path), path)
     if not text.strip():
@@ -81,11 +87,11 @@ def read_article(path: Path, *, language: str = "en") -> Article:
             "file holds only whitespace", path=path, hint="write the article text into it"
         )
     try:
-        draft = reader(text)
+        draft = reader(text, rules)
     except NarratorError as exc:
         exc.path = exc.path or path
         raise
-    blocks, dropped = _remove_boilerplate(draft.blocks)
+    blocks, dropped = _remove_boilerplate(draft.blocks, rules)
     draft.dropped.extend(dropped)
     blocks = _take_leading_metadata(blocks, draft)
     title = clean_text(draft.title)
@@ -112,6 +118,31 @@ def read_article(path: Path, *, language: str = "en") -> Article:
         description=draft.description or _describe(blocks),
         updated=draft.updated,
     )
+
+
+BATCH_CHROME_SUFFIXES = (".txt", ".text")
+"""Plain text is where copied site chrome lives; Markdown and HTML carry their structure."""
+
+
+def batch_rules(
+    paths: Sequence[Path],
+    drop: Sequence[re.Pattern[str]] = (),
+    keep: Sequence[re.Pattern[str]] = (),
+) -> LineRules:
+    """The user's patterns plus the chrome lines that recur across the plain-text files of
+    a batch (:func:`narrator.text.chrome.recurring_lines`); unreadable files are skipped
+    here (reading them reports the problem)."""
+    texts: list[str] = []
+    for path in paths:
+        if Path(path).suffix.lower() not in BATCH_CHROME_SUFFIXES:
+            continue
+        try:
+            if Path(path).stat().st_size <= MAX_FILE_BYTES:
+                texts.append(decode(Path(path).read_bytes(), Path(path)))
+        except (OSError, NarratorError):
+            continue
+    recurring = recurring_lines(texts) if len(texts) > 1 else frozenset()
+    return LineRules(drop=tuple(drop), keep=tuple(keep), recurring=recurring)
 
 
 def _reader_for(path: Path) -> Reader:
@@ -229,11 +260,18 @@ def _undecodable(path: Path, exc: UnicodeDecodeError) -> NarratorError:
     )
 
 
-def _remove_boilerplate(blocks: list[Block]) -> tuple[list[Block], list[str]]:
-    """Blocks without boilerplate, and the texts dropped, in order."""
+def _remove_boilerplate(blocks: list[Block], rules: LineRules) -> tuple[list[Block], list[str]]:
+    """Blocks without boilerplate, and the texts dropped, in order (the user's rules first)."""
     kept: list[Block] = []
     dropped: list[str] = []
     for block in blocks:
+        verdict = rules.verdict(block.text)
+        if verdict is not None:
+            if verdict == "keep":
+                kept.append(block)
+            else:
+                dropped.append(block.text)
+            continue
         rule = boilerplate_rule(block.text)
         if rule or is_section_break(block.text):
             log.debug("boilerplate (%s): %r", rule or "section break", block.text)

@@ -13,7 +13,8 @@ Rules:
 * nested quotes stay inside their outer quotation;
 * a quotation continued over paragraphs (opening mark repeated at the start of
   the next paragraph, no closing mark) stays one quotation, each paragraph's
-  part voiced as a quote;
+  part voiced as a quote; so does one whose writer does not re-open it, when
+  the next paragraph's first double mark closes it;
 * an unclosed quotation ends with its paragraph;
 * short quotations without a sign of speech (scare quotes, titles, glosses) stay
   inline in the narration, marks and all.
@@ -75,6 +76,7 @@ SPEECH_VERBS: Final[frozenset[str]] = frozenset(
         "whispered", "explained", "noted", "continued", "insisted", "declared",
         "remarked", "returned", "responded", "stated", "tweeted", "argued", "announced",
         "commented", "laughed", "urged", "warned", "admitted", "agreed", "recalled",
+        "saying",
     }
 )  # fmt: skip
 """Verbs that mark a nearby quotation as speech, however short."""
@@ -214,8 +216,51 @@ def _role(text: str, i: int, stack: list[Family], last_single_closer: int) -> Ro
 
 
 def _scan(text: str, open_quote: bool) -> tuple[list[_Span], bool]:
-    """Find the top-level quotations of one paragraph; True when one is still open at the end."""
+    """Find the top-level quotations of one paragraph; True when one is still open at the end.
+
+    A straight double mark typed with the space on the wrong side (``"modify, "no matter``,
+    ``"waive "particular``) first reads as a nested opener, which leaves the paragraph with
+    a nested quotation still open. The paragraph is then scanned again with that mark as
+    the closer it was meant to be, and the second reading is kept when it closes everything.
+    Fails when a real nested quotation with straight marks is left open by its author.
+    """
+    stray = _stray_opener(text, open_quote)
+    spans, still_open, misread = _scan_marks(text, open_quote, -1, stray)
+    if misread >= 0:
+        retry, retry_open, _ = _scan_marks(text, open_quote, misread, stray)
+        if not retry_open:
+            return retry, retry_open
+    return spans, still_open
+
+
+def _stray_opener(text: str, open_quote: bool) -> int:
+    """Offset of an opening mark that a typo left unclosed, or -1.
+
+    ``comet 81P/Wild (also known as "Wild 2) in deep space`` opens a quotation inside brackets that
+    close before any closing mark: paired with the next mark of the paragraph, the
+    "quotation" would hold a ``)`` whose ``(`` is outside it. Brackets and quotations
+    nest, so such a mark opens nothing. Fails for a quotation that really contains an
+    unmatched bracket (a smiley, a list item ``a)``); it is then read as narration.
+    """
+    spans, _, _ = _scan_marks(text, open_quote, -1, -1)
+    for span in spans:
+        inner = text[span.inner_start : span.inner_end]
+        before = text[: span.start]
+        if before.count("(") > before.count(")") and inner.count(")") > inner.count("("):
+            return span.start
+    return -1
+
+
+def _scan_marks(
+    text: str, open_quote: bool, as_closer: int, ignore: int
+) -> tuple[list[_Span], bool, int]:
+    """One pass of :func:`_scan`; the mark at ``as_closer`` closes whatever its position says.
+
+    The third value is the offset of the first straight double mark that opened a nested
+    quotation inside a straight double one, when the paragraph ends with that still open
+    (-1 otherwise)."""
     spans: list[_Span] = []
+    nested_straight: list[int] = []
     stack: list[Family] = []
     last_single_closer = _last_single_closer(text)
     i = 0
@@ -229,22 +274,30 @@ def _scan(text: str, open_quote: bool) -> tuple[list[_Span], bool]:
         spans.append(_Span(start=0, inner_start=lead, continued=True))
         i = lead
     while i < len(text):
-        if text[i] in QUOTE_MARKS:
+        if text[i] in QUOTE_MARKS and i != ignore:
             role = _role(text, i, stack, last_single_closer)
+            if i == as_closer and stack and stack[-1] == "double":
+                role = "close"
             if role == "open":
                 if not stack:
                     spans.append(_Span(start=i, inner_start=i + 1))
+                elif text[i] == '"' and stack[-1] == "double":
+                    nested_straight.append(len(stack))
+                    nested_straight.append(i)
                 stack.append(QUOTE_MARKS[text[i]][0])
             elif role == "close":
                 family = QUOTE_MARKS[text[i]][0]
                 while stack and stack.pop() != family:
                     pass  # an unclosed nested quotation ends with its outer one
+                while nested_straight and nested_straight[-2] > len(stack):
+                    del nested_straight[-2:]
                 if not stack:
                     spans[-1].inner_end, spans[-1].end, spans[-1].closed = i, i + 1, True
         i += 1
     if stack:
         spans[-1].inner_end = spans[-1].end = len(text)
-    return spans, bool(stack)
+    misread = nested_straight[1] if len(stack) >= 2 and nested_straight else -1
+    return spans, bool(stack), misread
 
 
 # --- voicing ----------------------------------------------------------------
@@ -353,6 +406,20 @@ def _starts_with_mark(text: str) -> bool:
     return bool(stripped) and stripped[0] in QUOTE_MARKS
 
 
+def _closes_first(text: str) -> bool:
+    """The paragraph's first quote mark is a closing double mark (``… the end."``).
+
+    A writer who does not re-open a quotation in each of its paragraphs still closes it
+    in the last one: a paragraph after an unclosed quotation whose first double mark
+    stands in closing position continues that quotation. Fails for a closing mark left
+    over from a typo in a paragraph that is narration; it is then read as a quotation.
+    """
+    for i, ch in enumerate(text):
+        if ch in QUOTE_MARKS and QUOTE_MARKS[ch][0] == "double":
+            return _position(text, i) == "close"
+    return False
+
+
 _KINDS: Final[dict[str, SegmentKind]] = {NARRATION: "narration", QUOTE: "quote"}
 
 
@@ -366,7 +433,7 @@ def segment_article(article: Article) -> list[Segment]:
             if _WORD.search(block.text):
                 segments.append(Segment(len(segments), i, "heading", _clean(block.text)))
             continue
-        continues = open_quote and _starts_with_mark(block.text)
+        continues = open_quote and (_starts_with_mark(block.text) or _closes_first(block.text))
         pieces, open_quote = split_quotes(block.text, continues)
         for kind, text in pieces:
             segments.append(Segment(len(segments), i, _KINDS[kind], text))

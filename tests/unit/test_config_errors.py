@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from narrator.cli import cli
-from narrator.config import AudioSettings, Pauses
+from narrator.config import AudioSettings, Boilerplate, Pauses
 from narrator.models import Show, Voice
 from tests.output_check import write_article
 
@@ -105,6 +106,21 @@ BAD_CONFIGS = [
     pytest.param("[audio]\nloudness = nan\n", "'audio.loudness' must be between", id="nan"),
     pytest.param("[pauses]\ntail = inf\n", "'pauses.tail' must be between", id="inf"),
     pytest.param("[lexicon]\nNATO = 1\n", "'lexicon.NATO' must be a string", id="lexicon"),
+    pytest.param(
+        '[boilerplate]\ndrop = ["Menu", "[unclosed"]\n',
+        "'boilerplate.drop' entry 2 is not a regular expression: '[unclosed'",
+        id="bad-regex",
+    ),
+    pytest.param(
+        "[boilerplate]\nkeep = [5]\n",
+        "'boilerplate.keep' entry 1 must be a string, not integer 5",
+        id="regex-not-string",
+    ),
+    pytest.param(
+        '[boilerplate]\ndrop = "Menu"\n',
+        "'boilerplate.drop' must be a list of strings, not string 'Menu'",
+        id="regexes-not-list",
+    ),
     pytest.param('[show]\ntitle = "unclosed\n', "invalid TOML", id="syntax"),
     pytest.param(b'[show]\ntitle = "\xff"\n', "invalid TOML", id="not-utf8"),
 ]
@@ -165,6 +181,7 @@ def test_valid_config_is_accepted(workdir: Path) -> None:
         pytest.param("quote_voice", Voice, (), id="quote_voice"),
         pytest.param("pauses", Pauses, (), id="pauses"),
         pytest.param("audio", AudioSettings, (), id="audio"),
+        pytest.param("boilerplate", Boilerplate, (), id="boilerplate"),
     ],
 )
 def test_every_setting_of_a_section_is_a_known_key(
@@ -175,3 +192,24 @@ def test_every_setting_of_a_section_is_a_known_key(
     error = _one_error(_runner().invoke(cli, ["segments", "in/a.txt"]))
     known = sorted(f.name for f in dataclasses.fields(cls) if f.name not in left_out)
     assert error.endswith(f"unknown key '{section}.nope' (known: {', '.join(known)})"), error
+
+
+def test_boilerplate_patterns_drop_and_keep_whole_lines(workdir: Path) -> None:
+    """``drop`` removes a line narrator would read, ``keep`` saves one its rules drop."""
+    write_article(
+        workdir / "in",
+        "b.txt",
+        "A Title",
+        "Listen to this article\n\nA body sentence that is read aloud in full.\n\nShare this",
+    )
+    (workdir / "narrator.toml").write_text(
+        '[boilerplate]\ndrop = ["(?i)listen to this article"]\nkeep = ["Share this"]\n',
+        encoding="utf-8",
+    )
+    result = _runner().invoke(cli, ["segments", "--json", "in/b.txt"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    said = [row["text"] for row in doc["segments"]]
+    assert "Listen to this article" in doc["dropped"]
+    assert "Share this" in said  # a built-in rule ("share ...") would drop it
+    assert "A body sentence that is read aloud in full." in said

@@ -21,7 +21,6 @@ PACKAGE = "narrator"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 
 
-
 @dataclass(frozen=True)
 class Module:
     name: str

@@ -325,3 +325,36 @@ def test_sentence_end_followed_by_ellipsis_leaves_one_full_stop() -> None:
     assert normalize("in reference to the Soviet secret police. …") == (
         "in reference to the Soviet secret police."
     )
+
+
+# Tokens from articles people bring (the reading corpus): each pair fails if its rule goes.
+READING_TOKENS = [
+    ("of Sens. Padilla and Reps. Garamendi", "of Senators Padilla and Representatives Garamendi"),
+    ("complain at ftc.gov/complaints.", "complain at ftc dot gov slash complaints."),
+    ("emailing khmer-project@idyll.org today", "emailing khmer-project at idyll dot org today"),
+    ("Stardust @ home relies", "Stardust at home relies"),
+    ("the H5N1 virus", "the H five N one virus"),
+    ("the g0v projects", "the g zero v projects"),
+    ("a spinoff of 4chan", "a spinoff of four chan"),
+    ("their IoT devices", "their I o T devices"),
+    ("I/O operations", "I O operations"),
+    ("in Kubernetes v1.25", "in Kubernetes v one point two five"),
+    ("version v1.28.0 or later", "version v one point twenty-eight point zero or later"),
+    ("in part XVII he said", "in part seventeen he said"),
+    ("at 6:13 P.M. EDT THE VICE PRESIDENT:", "at six thirteen P-M E D T The Vice President:"),
+    ("Mr. MEEK of Florida.", "Mister Meek of Florida."),
+    ("over £200 million set aside", "over two hundred million pounds set aside"),
+    ("the mid to high 20s °C with", "the mid to high twenties degrees Celsius with"),
+    (
+        "call 1-877-382-4357 now",
+        "call one, eight seven seven, three eight two, four three five seven now",
+    ),
+    ("Hall for 3 and 10 March.", "Hall for the third and tenth of March."),
+    ("comet 81P/Wild is", "comet eighty-one P Wild is"),
+    ("build add.c into /out/add.js", "build add dot c into slash out slash add dot js"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), READING_TOKENS)
+def test_tokens_of_articles_people_bring(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

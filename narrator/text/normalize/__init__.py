@@ -67,6 +67,8 @@ from narrator.text.normalize.numbers import (
     expand_percent,
     expand_ranges_and_scores,
     expand_roman_numerals,
+    speak_phone_numbers,
+    split_versions,
 )
 from narrator.text.normalize.scripts import transliterate
 from narrator.text.normalize.sentences import (
@@ -76,7 +78,11 @@ from narrator.text.normalize.sentences import (
 )
 from narrator.text.normalize.symbols import drop_symbols, expand_slashes
 from narrator.text.normalize.units import expand_units
-from narrator.text.normalize.web import speak_hashtags_and_handles, speak_urls_and_emails
+from narrator.text.normalize.web import (
+    speak_file_names,
+    speak_hashtags_and_handles,
+    speak_urls_and_emails,
+)
 
 __all__ = [
     "MAX_SENTENCE_CHARS",
@@ -96,9 +102,12 @@ RULES: Final[tuple[Rule, ...]] = (
     clean_unicode,
     strip_markup,
     speak_urls_and_emails,
+    speak_file_names,
     speak_hashtags_and_handles,
     drop_symbols,
     transliterate,
+    split_versions,
+    speak_phone_numbers,
     expand_titles,
     expand_dotted_abbreviations,
     expand_dates,

@@ -12,6 +12,13 @@ from narrator.text.normalize.sentence_ends import sentence_follows
 # they are written out.  Only capitalised forms are listed: "st" or "no" in
 # lower case are ordinary words.
 TITLES: Final[dict[str, str]] = {
+    # Plurals first ("Sens. Padilla and Feinstein"); the singular patterns need a space next.
+    "Sens": "Senators",
+    "Reps": "Representatives",
+    "Govs": "Governors",
+    "Drs": "Doctors",
+    "Profs": "Professors",
+    "Gens": "Generals",
     "Mr": "Mister",
     "Mrs": "Missus",
     "Ms": "Miz",

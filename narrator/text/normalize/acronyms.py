@@ -51,12 +51,20 @@ def spell_hyphenated_letters(text: str) -> str:
     return re.sub(r"\b[A-Za-z](?:-[A-Za-z]){2,}\b", lambda m: " ".join(m.group(0).split("-")), text)
 
 
+def _spaced_groups(m: re.Match[str]) -> str:
+    return " ".join(g for g in m.groups() if g)
+
+
 def split_letters_and_digits(text: str) -> str:
-    """``AD842`` → "AD 842", ``HTML5`` → "HTML 5", ``COVID-19`` → "COVID 19".
+    """``AD842`` → "AD 842", ``HTML5`` → "HTML 5", ``COVID-19`` → "COVID 19", ``H5N1`` →
+    "H 5 N 1", ``g0v`` → "g 0 v", ``4chan`` → "4 chan", ``IoT`` → "I o T".
 
     Why: espeak reads a glued token as one strange word.  Fails: product names
     meant as one word ("B2B" becomes "B 2 B").
     """
+    text = re.sub(r"\b([A-Za-z])(\d+)([A-Za-z])(\d*)\b", _spaced_groups, text)  # H5N1, g0v
+    text = re.sub(r"\b(\d+)([a-z]{3,})\b", r"\1 \2", text)  # 4chan
+    text = re.sub(r"\b([A-Z])([a-z])([A-Z])\b", r"\1 \2 \3", text)  # IoT
     text = re.sub(r"\b([A-Z]{1,6})\.?(\d+)\b", r"\1 \2", text)
     text = re.sub(r"\b([A-Z]{2,6})-(\d+)\b", r"\1 \2", text)
     return re.sub(r"\b(\d+)([A-Z]{1,3})\b", r"\1 \2", text)
@@ -103,6 +111,18 @@ def _looks_like_shouting(words: list[str]) -> bool:
     return bool(common or long) or len(wordy) >= 2
 
 
+WORD_LIKE_MIN: Final = 4
+"""Shorter capitalised words (``EDT``, ``NIH``) are always spelled."""
+
+TIME_ZONES: Final[frozenset[str]] = frozenset(
+    {
+        "EDT", "EST", "CDT", "CST", "MDT", "MST", "PDT", "PST", "AKST", "AKDT", "HST", "GMT",
+        "UTC", "BST", "CET", "CEST", "EET", "EEST", "WET", "IST", "JST", "AEST", "AEDT",
+    }
+)  # fmt: skip
+"""Time-zone abbreviations: always spelled, even inside a shouted run ("6:13 P.M. EDT THE")."""
+
+
 def lower_shouting(text: str) -> str:
     """Runs of capitalised words such as ``HISTORY AND ARISTOCRACY`` become title case.
 
@@ -115,7 +135,9 @@ def lower_shouting(text: str) -> str:
         words = m.group(0).split()
         if not _looks_like_shouting(words):
             return m.group(0)
-        return " ".join(w if w in PRONOUNCEABLE else w.capitalize() for w in words)
+        return " ".join(
+            w if w in PRONOUNCEABLE or w in TIME_ZONES else w.capitalize() for w in words
+        )
 
     text = re.sub(r"\b[A-Z][A-Z']*(?:\s+[A-Z][A-Z']*)+\b", repl, text)
     return re.sub(
@@ -130,13 +152,20 @@ def spell_acronyms(text: str) -> str:
 
     Why: the corpus and listeners expect letters; espeak guesses (it says
     "who" for WHO).  Pronounceable ones (NATO, NASA, UNESCO) are kept from a
-    table.  Fails: an unlisted pronounceable acronym (e.g. "NOAA") is spelled.
+    table, and so are single capitalised words of four letters or more shaped like an
+    English word (``MEEK``, ``HIGH``, ``SETI``: a vowel, an onset English allows, no run
+    of three consonants).  Fails: an unlisted pronounceable acronym of two or three
+    letters is spelled, and a word-shaped initialism (``USDA``) is said as a word.
     """
 
     def repl(m: re.Match[str]) -> str:
         word, plural = m.group(1), m.group(2) or ""
         if word in PRONOUNCEABLE or (not plural and word in CAPS_WORDS and word != "US"):
             return m.group(0)
+        if word in TIME_ZONES:
+            return " ".join(word)
+        if not plural and len(word) >= WORD_LIKE_MIN and _word_like(word):
+            return word.capitalize()  # MEEK, HIGH, SETI: said as the word they spell
         letters = " ".join(word)
         return letters + ("'s" if plural else "")
 

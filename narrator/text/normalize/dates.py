@@ -30,7 +30,8 @@ def expand_dates(text: str) -> str:
     """Dates: ``Aug. 16, 2020`` / ``16/08/2020`` / ``2020-08-16`` / ``August 10`` / ``16 August``.
 
     Why: espeak reads "16/08/2020" as numbers and slashes and "August 10" as
-    "August ten".  Days become ordinals, years year words.  Fails: 08/06/2020 is
+    "August ten".  Days become ordinals, years year words; two days of one month
+    ("3 and 10 March") are both ordinals.  Fails: 08/06/2020 is
     taken as day/month (British) unless the second number is above 12; "May 5"
     in a non-date sense ("may 5 people") is left alone only because it is
     lower case.
@@ -67,6 +68,21 @@ def expand_dates(text: str) -> str:
         rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
         r"(?:(?P<sep>,?\s+)(?P<year>\d{4})\b)?(?![.,]?\d)",
         mdy,
+        text,
+    )
+
+    def pair(m: re.Match[str]) -> str:
+        first, second = int(m.group("first")), int(m.group("day"))
+        if not (1 <= first <= 31 and 1 <= second <= 31):
+            return m.group(0)
+        month = MONTHS[m.group("month")]
+        return f"the {ordinal(first)} {m.group('conj')} {ordinal(second)} of {month}"
+
+    # Two days of one month ("3 and 10 March"): both are days, read as ordinals.
+    text = re.sub(
+        rf"\b(?P<first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<conj>and|or)\s+"
+        rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_ALT})\b(?!\.?,?\s+\d{{4}})",
+        pair,
         text,
     )
 

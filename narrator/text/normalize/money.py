@@ -76,13 +76,22 @@ NOT_NOUNS: Final[frozenset[str]] = frozenset(
 )  # fmt: skip
 
 
+IRREGULAR_PARTICIPLES: Final[frozenset[str]] = frozenset(
+    {
+        "set", "spent", "paid", "made", "given", "put", "cut", "sent", "lent", "kept", "held",
+        "left", "lost", "won", "bought", "sold", "brought", "built", "taken", "written",
+    }
+)  # fmt: skip
+"""Verbs after an amount that end in neither -ed nor look like one ("£200 million set aside")."""
+
+
 def _is_adjective_position(m: re.Match[str]) -> bool:
     """True when an amount is used like an adjective ("a five million dollar deal")."""
     nxt = m.group("next")
     if not nxt or not m.group("after"):
         return False
-    if nxt.endswith("ed") and "-" not in nxt:
-        return False  # "$3 billion provided by": a verb, not a noun
+    if (nxt.endswith("ed") and "-" not in nxt) or nxt.lower() in IRREGULAR_PARTICIPLES:
+        return False  # "$3 billion provided by", "£200 million set aside": a verb, not a noun
     return nxt[0].islower() and nxt.lower() not in NOT_NOUNS and nxt.replace("-", "").isalpha()
 
 

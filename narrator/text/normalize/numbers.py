@@ -133,6 +133,8 @@ def expand_roman_numerals(text: str) -> str:
     "World War I"; a lone V or X only after War, Chapter and the like (Malcolm X).
     Fails: "Charles V" and "Elizabeth I" stay as written; numerals above 39;
     a name followed by an acronym made of I, V and X ("Model IV" → "the Fourth").
+    In running text a lower-case context word counts too (``part XVII``), for
+    numerals of two letters or more (``part I`` may be the pronoun).
     """
 
     def repl(m: re.Match[str]) -> str:
@@ -142,12 +144,16 @@ def expand_roman_numerals(text: str) -> str:
             return m.group(0)
         if before in ROMAN_CARDINAL_CONTEXT:
             return f"{before} {number_words(value).title() if before[0].isupper() else value}"
+        if before[0].islower():
+            if before.capitalize() in ROMAN_CARDINAL_CONTEXT and len(token) > 1:
+                return f"{before} {number_words(value)}"  # "part XVII" in running text
+            return m.group(0)
         if token in ("I", "V", "X") or before in ROMAN_EXCLUDED_BEFORE or before.isupper():
             return m.group(0)
         return f"{before} the {ordinal(value).title()}"
 
     text = re.sub(r"\b(War)\s+(I)\b(?!['-])", lambda m: "War One", text)
-    return re.sub(r"\b([A-Z][A-Za-z]+)\s+([IVX]+)\b(?!['-])", repl, text)
+    return re.sub(r"\b([A-Za-z][A-Za-z]+)\s+([IVX]+)\b(?!['-])", repl, text)
 
 
 def expand_numbers(text: str) -> str:
@@ -173,3 +179,40 @@ def expand_numbers(text: str) -> str:
         text,
     )
     return re.sub(rf"(?<![\w])(?:{NUMBER})(?![\d])", repl, text)
+
+
+VERSION: Final[re.Pattern[str]] = re.compile(r"\b([vV])(\d+(?:\.\d+)+)\b")
+
+
+def split_versions(text: str) -> str:
+    """``v1.25`` → "v 1.25", ``v1.28.0`` → "v 1.28.0": a version number after its "v".
+
+    Why: glued to the letter, the number escapes the number rules ("v1.twenty-five").
+    Runs before dates and times so "1.25" is not read as a time.  Fails: nothing known.
+    """
+    return VERSION.sub(r"\1 \2", text)
+
+
+PHONE: Final[re.Pattern[str]] = re.compile(
+    r"(?<![\w-])(?:\+?1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])"
+    r"(?:\d{3}|[A-Z]{3})[-.](?:\d{4}|[A-Z]{4})(?![\w-])"
+)
+"""North American phone numbers, vanity letters included: ``1-877-382-4357``, ``(888)
+232-6348``, ``1-877-FTC-HELP``."""
+
+
+def speak_phone_numbers(text: str) -> str:
+    """Phone numbers digit by digit, a pause between groups: "one eight seven seven, three …".
+
+    Why: read as numbers, ``1-877-382-4357`` becomes ranges and thousands.  Runs before
+    the range rule.  Fails: other countries' formats (``+44 1392 885680``) are read as
+    numbers; a plain ``555-1234`` stays a range.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        groups = re.findall(r"\d+|[A-Z]+", m.group(0))
+        return ", ".join(
+            " ".join(number_words(int(d)) for d in g) if g.isdigit() else g for g in groups
+        )
+
+    return PHONE.sub(repl, text)

@@ -84,7 +84,8 @@ FRACTION_DENOMINATORS: Final[dict[int, tuple[str, str]]] = {
 def expand_slashes(text: str) -> str:
     """``24/7``, ``9/11``, ``2/3`` → "two thirds", ``and/or``, ``Muslim / non-Muslim`` → "or".
 
-    Why: espeak says "slash".  Fails: a slash meaning "per" in prose
+    Why: espeak says "slash".  Two single capitals (``I/O``) are spelled.  Fails: a
+    slash meaning "per" in prose
     ("$5/month") reads "five dollars or month"; fractions are only read as such
     for denominators up to ten.
     """
@@ -99,5 +100,7 @@ def expand_slashes(text: str) -> str:
         return f"{number_words(a)} {number_words(b)}"
 
     text = re.sub(r"(?<![\w/.])(\d+)/(\d+)(?![\w/])", frac, text)
+    text = re.sub(r"\b([A-Z])/([A-Z])\b", r"\1 \2", text)  # I/O, A/B: letters, not "or"
+    text = re.sub(r"(?<=\d[A-Za-z])/(?=[A-Za-z])", " ", text)  # comet 81P/Wild: a designation
     text = re.sub(r"(?<=[^\W\d_])\s*/\s*(?=[^\W\d_])", " or ", text)
     return re.sub(r"\s/\s", ", ", text)

@@ -65,6 +65,8 @@ def expand_units(text: str) -> str:
             return f"{cardinal(num)} million{m.group('after') or ''}"
         return f"{cardinal(num)} {unit_form(num, UNITS[u])}{m.group('after') or ''}"
 
-    return re.sub(
+    text = re.sub(
         rf"(?<![\w.,])(?P<num>{NUMBER})\s?(?P<unit>{units})(?![\w/²]){WORD_AFTER}", unit, text
     )
+    # A scale after words ("the mid to high twenties °C"): the plural reading.
+    return re.sub(r"(?<=[^\W\d_]) ?°([CF])\b", lambda m: " " + UNITS["°" + m.group(1)][1], text)

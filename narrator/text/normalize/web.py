@@ -14,12 +14,14 @@ def speak_urls_and_emails(text: str) -> str:
     """Read a URL as its site ("example dot com") and an email as "name at example dot com".
 
     Why: a full address is noise when listened to, and espeak spells every
-    character.  Fails: a path that matters ("example.com/jobs") is dropped; bare
-    domains without ``www.`` or a scheme are only caught for common TLDs.
+    character.  A bare domain keeps a short path of one or two words
+    (``ftc.gov/complaints`` → "ftc dot gov slash complaints"), which a listener
+    can type.  Fails: a long path that matters is dropped; bare domains without
+    ``www.`` or a scheme are only caught for common TLDs.
     """
 
     def email(m: re.Match[str]) -> str:
-        user = re.sub(r"[._-]+", " dot ", m.group(1))
+        user = re.sub(r"\.+", " dot ", m.group(1)).replace("_", " underscore ")
         return f"{user} at {_speak_host(m.group(2))}"
 
     text = re.sub(r"\b([\w.+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b", email, text)
@@ -28,12 +30,22 @@ def speak_urls_and_emails(text: str) -> str:
         return _speak_host(m.group(1))
 
     text = re.sub(r"\b(?:https?://|www\.)((?:[\w-]+\.)*[\w-]+)(?:[/?#][^\s)\]]*)?", url, text)
-    text = re.sub(
-        r"\b([a-z0-9-]+\.(?:com|org|net|edu|gov|io|co\.uk|uk|de|fr))(?:/[^\s)\]]*)?\b",
-        lambda m: _speak_host(m.group(1)),
+
+    def domain(m: re.Match[str]) -> str:
+        path = m.group(2) or ""
+        if SHORT_PATH.fullmatch(path):
+            return _speak_host(m.group(1)) + "".join(f" slash {p}" for p in path.split("/") if p)
+        return _speak_host(m.group(1))
+
+    return re.sub(
+        r"\b([A-Za-z0-9-]+\.(?:com|org|net|edu|gov|io|co\.uk|uk|de|fr))(/[^\s)\]]*)?\b",
+        domain,
         text,
     )
-    return text
+
+
+SHORT_PATH = re.compile(r"(?:/[A-Za-z][A-Za-z0-9-]{0,19}){1,2}/?")
+"""A path short enough to say and remember (``ftc.gov/complaints``); longer ones are dropped."""
 
 
 def _split_camel(word: str) -> str:
@@ -51,4 +63,32 @@ def speak_hashtags_and_handles(text: str) -> str:
         r"(?<![\w&])#([A-Za-z]\w*)", lambda m: "hashtag " + _split_camel(m.group(1)), text
     )
     text = re.sub(r"(?<![\w.])@(\w+)", r"at \1", text)
-    return text
+    return re.sub(r"(?<=\w) @ (?=\w)", " at ", text)  # GUM's spaced "Stardust @ home"
+
+
+FILE_EXTENSIONS = (
+    "c|h|cc|cpp|py|js|ts|mjs|jsx|tsx|rb|go|rs|java|sh|md|txt|json|toml|yaml|yml|xml|html|css"
+    "|scss|wasm|csv|pdf|png|jpg|svg|zip|exe|dll|so"
+)
+FILE_PATH = re.compile(
+    rf"(?<![\w@/.])(?P<path>/?(?:[\w-]+/)*[\w-]+\.(?:{FILE_EXTENSIONS}))(?![\w/])"
+)
+"""A file name or path with a known extension: ``add.c``, ``/assets/main.scss``."""
+
+
+def speak_file_names(text: str) -> str:
+    """``add.js`` → "add dot js", ``/assets/main.scss`` → "slash assets slash main dot scss".
+
+    Why: espeak reads the dot as a sentence end or skips it, and the slash rule would
+    say "or" between the folders.  Runs after web addresses (``example.com/a.html`` is an
+    address).  Fails: extensions not in :data:`FILE_EXTENSIONS` are left to the other
+    rules; "Node.js"-style names with a listed extension are read as files ("node dot js",
+    which is how people say them).
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        path = m.group("path")
+        spoken = " slash ".join(path.lstrip("/").split("/")).replace(".", " dot ")
+        return ("slash " if path.startswith("/") else "") + spoken
+
+    return FILE_PATH.sub(repl, text)
