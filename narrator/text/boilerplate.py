@@ -203,6 +203,36 @@ BYLINES = tuple(
     for form in _DATE_FORMS
 )
 BY_AUTHOR = re.compile(r"^by\s+(?P<author>[^\W\d][\w.'’-]*(?:\s+[^\W\d][\w.'’-]*){0,4})$", re.I)
+"""A bare "By …" line of one to five words; ``is_name`` then checks that they are a name."""
+
+NAME_PARTICLES = frozenset(
+    {"al", "and", "bin", "da", "de", "del", "della", "den", "der", "di", "du", "ibn", "la", "le"}
+    | {"van", "von", "y"}
+)
+"""Lower-case words that may stand inside a name ("Ludwig van Beethoven", "Smith and Jones")."""
+
+
+def is_name(text: str) -> bool:
+    """Whether ``text`` reads as a person's (or a desk's) name: capitalised words, a few
+    lower-case particles between them, and no sentence end.
+
+    Why: "By midnight the harbour was quiet." has the shape of a byline but is the
+    article's last sentence; a name is capitalised and never ends in a full stop but for
+    an initial ("Jane Q.") or "Jr.". Where it fails: a byline typed all in lower case
+    ("by jane doe") stays in the text, and a capitalised sentence fragment of up to five
+    words ("By Royal Appointment") is taken for a name.
+    """
+    words = text.split()
+    if not words or words[0].lower() in NAME_PARTICLES:
+        return False
+    for word in words:
+        if word.lower() in NAME_PARTICLES:
+            continue
+        if not word[0].isupper():
+            return False
+    last = words[-1]
+    stem = last.rstrip(".")
+    return last == stem or len(stem) == 1 or stem.lower() in {"jr", "sr"}
 
 
 def _to_date(match: re.Match[str]) -> dt.date | None:
@@ -241,6 +271,6 @@ def parse_byline(text: str) -> Byline | None:
         if match:
             return Byline(match.group("author"), _to_date(match))
     match = BY_AUTHOR.match(stripped)
-    if match:
+    if match and is_name(match.group("author")):
         return Byline(match.group("author"), None)
     return None

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from narrator.text.boilerplate import LineRules
+from narrator.text.boilerplate import LineRules, parse_byline
 from narrator.text.chrome import find_chrome, recurring_lines
 from narrator.text.ingest import batch_rules, read_article
 from narrator.text.layout import remove_page_furniture, split_units
@@ -485,3 +485,33 @@ def test_reading_corpus_article(stem: str) -> None:
         assert not score.wrong_quotes, score.wrong_quotes  # type: ignore[attr-defined]
     if "boilerplate" not in known:
         assert not score.leaks and not score.repeats, score.leaks  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        pytest.param("By Jane Doe", "Jane Doe", id="name"),
+        pytest.param("BY JANE DOE", "JANE DOE", id="capitals"),
+        pytest.param("By Ludwig van Beethoven", "Ludwig van Beethoven", id="particle"),
+        pytest.param("By Jane Q.", "Jane Q.", id="initial"),
+        pytest.param("By midnight the harbour was quiet.", None, id="a-sentence"),
+        pytest.param("By Tuesday it was over.", None, id="capitalised-sentence"),
+        pytest.param("By and large", None, id="phrase"),
+    ],
+)
+def test_a_byline_is_by_and_a_name_not_a_sentence_starting_with_by(
+    line: str, author: str | None
+) -> None:
+    byline = parse_byline(line)
+    assert (byline.author if byline else None) == author
+
+
+def test_a_short_articles_last_sentence_starting_with_by_is_spoken(tmp_path: Path) -> None:
+    path = tmp_path / "wharf.txt"
+    path.write_text(
+        "The Wharf\n\nThe boats came in late.\n\nBy midnight the harbour was quiet.\n",
+        encoding="utf-8",
+    )
+    article = read_article(path)
+    assert [b.text for b in article.blocks][-1] == "By midnight the harbour was quiet."
+    assert article.author is None
