@@ -554,7 +554,7 @@ class ClipCache:
         try:
             atomic_write(self.root / USAGE_FILE, json.dumps({"bytes": size, "time": when}).encode())
         except OSError as exc:
-            log.warning("cannot write to the cache %s: %s", self.root, exc)
+            self._write_failed(exc)
 
     def prune(self, limit: int | None, *, old: bool = True) -> CacheInfo:
         """Make the cache hold at most ``limit`` bytes (None: no limit); returns what was
