@@ -97,7 +97,7 @@ def test_quote_gets_a_distinct_delivery_of_the_same_voice() -> None:
 
 
 def test_second_voice_is_used_for_quotes_when_configured(tmp_path) -> None:
-    from narrator.build.pipeline import voice_for
+    from narrator.build.episode import voice_for
 
     config_file = tmp_path / "narrator.toml"
     config_file.write_text('[quote_voice]\nbackend = "gtts"\nname = "co.uk"\n', encoding="utf-8")

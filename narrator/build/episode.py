@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from narrator.build.atomic import atomic_path, write_if_changed
 from narrator.build.checkpoints import checkpoint
 from narrator.config import Config
-from narrator.models import Article, Chapter, Clip, Cue, Utterance
+from narrator.errors import NarratorError
+from narrator.models import Article, Chapter, Clip, Cue, Utterance, Voice
 from narrator.publish.catalog import Catalog, Entry, guid_for
 from narrator.publish.cover import Cover
 from narrator.publish.page import PAGE_DATA, to_page_data
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from narrator.audio.assemble import Assembled
     from narrator.build.store import ClipCache
     from narrator.publish.tags import Tags
+    from narrator.voice.synthesizer import Request, SynthesisFailed
 
 EPISODES_DIR = "episodes"
 """Folder of the output where episodes and their companion files go."""
@@ -56,6 +58,35 @@ class PlannedEpisode:
     utterances: tuple[Utterance, ...]
     key: str
     """``pipeline.build_key`` of the article: unchanged key, unchanged MP3."""
+
+
+def voice_for(utterance: Utterance, config: Config) -> Voice:
+    """Quotations get the quote voice; everything else the narration voice."""
+    return config.quote if utterance.segment.kind == "quote" else config.narration
+
+
+def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Request]:
+    """Every sentence of an article with the voice that speaks it, in reading order."""
+    return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
+
+
+def segment_label(utterance: Utterance, width: int = 40) -> str:
+    """How an error names a segment: its number, kind and opening words."""
+    segment = utterance.segment
+    text = " ".join(segment.text.split())
+    if len(text) > width:
+        text = text[:width].rsplit(" ", 1)[0] + "…"
+    return f"segment {segment.index} ({segment.kind}, {text!r})"
+
+
+def synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
+    """The failed sentence's error, naming the segment it belongs to."""
+    owners = [u for u in planned.utterances for _ in u.sentences]
+    return NarratorError(
+        f"{segment_label(owners[failed.index])}: {failed.message}",
+        path=failed.path,
+        hint=failed.hint,
+    )
 
 
 def describe(article: Article) -> str:

@@ -26,12 +26,14 @@ from narrator.build.episode import (
     describe,
     has_companions,
     mp3_name,
+    requests_for,
+    synthesis_error,
     write_episode,
 )
 from narrator.build.lock import lock_output
 from narrator.config import Config
 from narrator.errors import NarratorError
-from narrator.models import Article, Clip, Utterance, Voice
+from narrator.models import Article, Clip, Utterance
 from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
@@ -42,7 +44,7 @@ from narrator.text.normalize import speak
 from narrator.text.segment import segment_article
 from narrator.voice.cluster import ClusterError
 from narrator.voice.render import voice_identity
-from narrator.voice.synthesizer import Progress, Request, SynthesisFailed, Synthesizer
+from narrator.voice.synthesizer import Progress, SynthesisFailed, Synthesizer
 
 if TYPE_CHECKING:
     from narrator.build.store import ClipCache
@@ -76,6 +78,8 @@ class BuildReport:
     """Sentences voiced by the fallback backend because the chosen one failed."""
     feed_written: bool = False
     seconds: float = 0.0
+    retried: list[str] = field(default_factory=list)
+    """Episodes built again on the cluster after a worker was lost building them."""
 
     def summary(self) -> str:
         episodes = len(self.built) + len(self.unchanged)
@@ -86,6 +90,12 @@ class BuildReport:
             f"{episodes} episode{'s' if episodes != 1 else ''}: {', '.join(parts)}; "
             f"{self.clips_cached} clips from cache, {self.clips_synthesized} synthesized"
             + (f" ({self.fallbacks} by the fallback voice)" if self.fallbacks else "")
+            + (
+                f"; {len(self.retried)} episode{'s' if len(self.retried) != 1 else ''}"
+                " retried after a worker was lost"
+                if self.retried
+                else ""
+            )
             + f"; {self.seconds:.1f} s"
         )
 
@@ -116,11 +126,6 @@ def collect_articles(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def voice_for(utterance: Utterance, config: Config) -> Voice:
-    """Quotations get the quote voice; everything else the narration voice."""
-    return config.quote if utterance.segment.kind == "quote" else config.narration
-
-
 def plan(article: Article, config: Config) -> list[Utterance]:
     """The spoken form of every segment of ``article`` (no audio yet)."""
     lexicon = dict(config.lexicon)
@@ -145,20 +150,6 @@ def build_key(
         "cover": hashlib.sha256(cover.data).hexdigest(),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def segment_label(utterance: Utterance, width: int = 40) -> str:
-    """How an error names a segment: its number, kind and opening words."""
-    segment = utterance.segment
-    text = " ".join(segment.text.split())
-    if len(text) > width:
-        text = text[:width].rsplit(" ", 1)[0] + "…"
-    return f"segment {segment.index} ({segment.kind}, {text!r})"
-
-
-def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Request]:
-    """Every sentence of an article with the voice that speaks it, in reading order."""
-    return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
 
 
 def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
@@ -281,14 +272,16 @@ def _build_locked(
     target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
     articles = _read_articles(sources, config, report)
     work = _plan_changed(articles, target, force, report)
-    if work:
+    if work and synthesizer.scheduler:
+        _build_on_cluster(work, target, synthesizer, progress, report)
+    elif work:
         _voice_and_write(work, target, synthesizer, progress, report)
     catalog.save()
     checkpoint("before-feed")
     report.feed_written = _publish(target)
-    report.clips_synthesized = synthesizer.synthesized - counts[0]
-    report.clips_cached = synthesizer.cached - counts[1]
-    report.fallbacks = synthesizer.fallbacks - counts[2]
+    report.clips_synthesized += synthesizer.synthesized - counts[0]
+    report.clips_cached += synthesizer.cached - counts[1]
+    report.fallbacks += synthesizer.fallbacks - counts[2]
     return report
 
 
@@ -366,7 +359,7 @@ def _voice_and_write(
             planned = work[index]
             try:
                 if isinstance(outcome, SynthesisFailed):
-                    raise _synthesis_error(planned, outcome) from outcome
+                    raise synthesis_error(planned, outcome) from outcome
                 _write_and_list(planned, outcome, target, synthesizer.cache)
                 report.built.append(planned.article.slug)
                 if time.perf_counter() - published > PUBLISH_EVERY_S:
@@ -384,6 +377,59 @@ def _voice_and_write(
                 _fail(report, planned.article, NarratorError(exc.message, hint=exc.hint))
 
 
+def _build_on_cluster(
+    work: Sequence[PlannedEpisode],
+    target: _Target,
+    synthesizer: Synthesizer,
+    progress: Progress | None,
+    report: BuildReport,
+) -> None:
+    """Have the workers of ``synthesizer.scheduler`` build each episode
+    (``narrator.build.remote``); list each as its entry comes back.
+
+    The catalog is saved and the feed and page refreshed at most every
+    ``PUBLISH_EVERY_S``, and never taking more than about a tenth of the client's
+    time (both grow with the archive); the catalog is saved once more however the
+    batch ends. A lost cluster (``ClusterError``) ends the build.
+    """
+    from narrator.build.remote import ClusterBuild
+
+    assert synthesizer.scheduler is not None
+    cache = synthesizer.cache
+    if cache is not None:
+        cache.sweep_stale()  # leftovers of builds killed while writing (workers leave it)
+    checkpoint("before-synthesis")
+    published, cost = time.perf_counter(), 0.0
+    with ClusterBuild(
+        synthesizer.scheduler,
+        target.out_dir,
+        None if cache is None else cache.root,
+        fallback=synthesizer.fallback,
+        threads=synthesizer.threads,
+    ) as cluster:
+        try:
+            episodes = cluster.episodes(work, target.config, target.cover, target.catalog, progress)
+            for planned, done in episodes:
+                report.clips_synthesized += done.synthesized
+                report.clips_cached += done.cached
+                report.fallbacks += done.fallbacks
+                if done.entry is None:
+                    _fail(report, planned.article, done.failure())
+                    continue
+                checkpoint("before-catalog")
+                target.catalog.put(done.entry)
+                report.built.append(planned.article.slug)
+                if time.perf_counter() - published > max(PUBLISH_EVERY_S, 10 * cost):
+                    started = time.perf_counter()
+                    target.catalog.save()
+                    _publish(target)
+                    published = time.perf_counter()
+                    cost = published - started
+        finally:
+            target.catalog.save()  # every episode written so far stays listed
+            report.retried.extend(cluster.retried)
+
+
 def _write_and_list(
     planned: PlannedEpisode, clips: Sequence[Clip], target: _Target, store: ClipCache | None
 ) -> None:
@@ -395,16 +441,6 @@ def _write_and_list(
     checkpoint("before-catalog")
     target.catalog.put(entry)
     target.catalog.save()
-
-
-def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
-    """The failed sentence's error, naming the segment it belongs to."""
-    owners = [u for u in planned.utterances for _ in u.sentences]
-    return NarratorError(
-        f"{segment_label(owners[failed.index])}: {failed.message}",
-        path=failed.path,
-        hint=failed.hint,
-    )
 
 
 def _publish(target: _Target) -> bool:
