@@ -59,7 +59,13 @@ from pathlib import Path
 from typing import Any
 
 from narrator.build.checkpoints import checkpoint
-from narrator.build.episode import PlannedEpisode, requests_for, synthesis_error, write_episode
+from narrator.build.episode import (
+    EPISODES_DIR,
+    PlannedEpisode,
+    requests_for,
+    synthesis_error,
+    write_episode,
+)
 from narrator.config import AudioSettings, Config, Pauses
 from narrator.errors import NarratorError
 from narrator.models import Show, Voice
@@ -482,10 +488,22 @@ class ClusterBuild:
                     log.warning("%s: built on attempt %d", done.slug, done.attempt)
                 ticks.episode(work[index].article.slug, index)
                 yield work[index], done
+            self._sweep(self.retried)
         finally:  # stopped early: drop the rest (tasks already running find the token gone)
             if outstanding and self.connection.client is not None:
                 self.connection.client.cancel([f for f, _ in outstanding.values()])
             outstanding.clear()
+
+    def _sweep(self, slugs: Sequence[str]) -> None:
+        """Remove the hidden temporary files that lost workers left of ``slugs``' episodes
+        (every task of the batch has finished, so none of them is being written)."""
+        assert self.paths is not None
+        folder = Path(self.paths.out_dir) / EPISODES_DIR
+        for slug in slugs:
+            for path in folder.glob(f".{slug}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    log.debug("removed %s, left by a lost worker", path)
 
     def _result(self, future: Any, planned: PlannedEpisode) -> EpisodeDone:
         slug = planned.article.slug
