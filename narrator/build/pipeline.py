@@ -6,6 +6,10 @@ key is unchanged, voice the rest in one batch, write each episode as its clips
 arrive (``narrator.build.episode``, atomically), then publish the feed and the
 page. An article that fails is reported and skipped; the others are still
 built and listed.
+
+With a Dask scheduler (``Synthesizer.scheduler``), the voice and write steps run
+on the cluster's workers, one task per episode (``narrator.build.remote``): this
+process then only reads, plans, lists and publishes.
 """
 
 from __future__ import annotations

@@ -1,31 +1,32 @@
-"""Voicing sentences on a Dask cluster (``narrator build --scheduler ...``).
+"""Dask for narrator: the connection, the workers' checks, and a pool of sentences.
 
-Only the synthesis of clips leaves this machine: everything else (planning,
-the clip cache, assembly, encoding, tags, catalog, feed) stays with the build,
-exactly as in a local build. ``DaskPool`` has the interface the ``Synthesizer``
-uses for its local ``WorkerPool`` (``VoicePool``), so the pipeline only
-chooses which pool to open.
+``narrator build --scheduler`` sends whole episodes to the workers
+(``narrator.build.remote``); this module holds what that needs and what the
+older sentence-by-sentence path (``DaskPool``) shares with it:
 
-What travels: each task carries one sentence's text, the ``Voice`` settings,
-the voice's identity string (backend version and model hash, as computed
-here, so that a worker with another voice model refuses instead of filling
-the cache with the wrong audio) and the fallback backend's name; each result
-carries the clip (float32 samples and their rate, exactly as the cache stores
-them) or a one-line error. Nothing else: no files, no cache, no configuration.
+- ``parse_scheduler`` checks an address (``tcp://HOST:8786``, or ``local:N`` for a
+  ``LocalCluster`` of N worker processes on this machine, for trying the path out,
+  tests and benchmarks);
+- ``Connection`` connects (or starts the ``LocalCluster``), waits for a first
+  worker, and turns a scheduler that cannot be reached or goes away into one
+  ``ClusterError``;
+- on the workers, ``configure_threads`` gives the backends their threads and
+  ``check_voice`` compares the worker's voice identity (backend version and model
+  hash) with the one the client computed, so that a worker with another voice
+  model refuses instead of filling the cache with the wrong audio.
 
-Each worker process loads the voice once (``get_backend`` keeps one backend per
+``DaskPool`` has the interface the ``Synthesizer`` uses for its local
+``WorkerPool`` (``VoicePool``): one task per sentence, each result the clip's
+float32 samples (about 88 kB per audio-second). ``Synthesizer.voice_batches``
+uses it when given a scheduler; the build no longer does, since the client then
+had to store, assemble and encode every clip itself. Tasks are submitted in a
+bounded window (``WINDOW_PER_THREAD`` per worker thread) and each result is
+handed on (and its future released) as soon as it arrives. A worker that dies
+loses nothing: the scheduler runs its tasks again elsewhere.
+
+Each worker process loads a voice once (``get_backend`` keeps one backend per
 process, and the backend keeps its loaded models) and keeps it for the whole
-build and any later build. Tasks are submitted in a bounded window
-(``WINDOW_PER_THREAD`` per worker thread, so memory stays bounded however many
-sentences the build has) and each result is handed on (and its future released)
-as soon as it arrives, so the cache holds every clip voiced before an
-interruption. A worker that dies loses nothing: the scheduler runs its tasks
-again elsewhere. A scheduler that cannot be reached, or that goes away, is a
-``ClusterError``: the build stops with one error line, having written nothing
-but the episodes already complete.
-
-``local:N`` starts a ``LocalCluster`` of N worker processes (one thread each)
-on this machine for trying the path out, tests and benchmarks.
+build and any later build.
 """
 
 from __future__ import annotations

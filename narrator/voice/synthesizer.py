@@ -95,9 +95,12 @@ class Synthesizer:
     (gTTS after its retries) is voiced by the fallback instead, with a warning;
     such clips are never cached.
 
-    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), sentences are
-    voiced by the workers of that Dask cluster instead (``narrator.voice.cluster``);
-    everything else stays the same.
+    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), ``voice_batches``
+    voices sentences on the workers of that Dask cluster instead
+    (``narrator.voice.cluster.DaskPool``); everything else stays the same. The build
+    itself, given such a synthesizer, sends whole episodes to the cluster instead
+    (``narrator.build.remote``) and uses only its settings (scheduler, cache,
+    fallback, threads).
     """
 
     def __init__(
