@@ -14,11 +14,14 @@ so importing this module (e.g. for ``describe``) stays light.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from narrator import __version__
 from narrator.build.atomic import atomic_path, write_if_changed
 from narrator.build.checkpoints import checkpoint
 from narrator.config import Config
@@ -28,6 +31,9 @@ from narrator.publish.catalog import Catalog, Entry, guid_for
 from narrator.publish.cover import Cover
 from narrator.publish.page import PAGE_DATA, to_page_data
 from narrator.publish.transcripts import to_chapters_json, to_srt, to_vtt
+from narrator.text.normalize import speak
+from narrator.text.segment import segment_article
+from narrator.voice.render import voice_identity
 
 if TYPE_CHECKING:
     from narrator.audio.assemble import Assembled
@@ -87,6 +93,46 @@ def synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> Narrato
         path=failed.path,
         hint=failed.hint,
     )
+
+
+def plan(article: Article, config: Config) -> list[Utterance]:
+    """The spoken form of every segment of ``article`` (no audio yet)."""
+    lexicon = dict(config.lexicon)
+    utterances = [speak(segment, lexicon) for segment in segment_article(article)]
+    return [u for u in utterances if u.sentences]
+
+
+def build_key(
+    article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
+) -> str:
+    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
+    doc = {
+        "format": 3,
+        "narrator": __version__,
+        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
+        "voices": [voice_identity(config.narration), voice_identity(config.quote)],
+        "pauses": repr(config.pauses),
+        "audio": repr(config.audio),
+        "show": [config.show.title, config.show.author],
+        "article": [article.title, article.author, str(article.published), article.url],
+        "description": describe(article),
+        "cover": hashlib.sha256(cover.data).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def is_current(previous: Entry | None, key: str, out_dir: Path) -> bool:
+    """Whether the episode on disk was built from the same key and is still whole.
+
+    Its MP3 must have the size the catalog lists (a file replaced or truncated by
+    hand is rebuilt), and the entry must list every companion file this version
+    writes (an episode built by an older version gets the new ones). A companion
+    file deleted by hand is not noticed.
+    """
+    if previous is None or previous.build_key != key or not has_companions(previous):
+        return False
+    mp3 = out_dir / mp3_name(previous.slug)
+    return mp3.is_file() and mp3.stat().st_size == previous.bytes
 
 
 def describe(article: Article) -> str:

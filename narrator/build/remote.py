@@ -56,21 +56,26 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     EPISODES_DIR,
     PlannedEpisode,
+    build_key,
+    is_current,
+    plan,
     requests_for,
     synthesis_error,
     write_episode,
 )
 from narrator.config import AudioSettings, Config, Pauses
 from narrator.errors import NarratorError
-from narrator.models import Show, Voice
+from narrator.models import Article, Show, Voice
 from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover
+from narrator.text.limits import check_article_size
 from narrator.voice.cluster import (
     CONNECT_TIMEOUT,
     RETRIES,
@@ -105,8 +110,7 @@ SHARED_HINT = (
 class EpisodeSettings:
     """The part of the build's ``Config`` a worker needs to write an episode.
 
-    (Planning, and so the lexicon, stays on the client; ``Config`` itself holds a
-    read-only mapping that cannot be pickled.)
+    (``Config`` itself holds the lexicon as a read-only mapping, which cannot be pickled.)
     """
 
     show: Show
@@ -114,19 +118,29 @@ class EpisodeSettings:
     quote: Voice
     pauses: Pauses
     audio: AudioSettings
+    lexicon: tuple[tuple[str, str], ...]
+    """For a worker that plans the article itself."""
 
     @classmethod
     def of(cls, config: Config) -> EpisodeSettings:
-        return cls(config.show, config.narration, config.quote, config.pauses, config.audio)
+        return cls(
+            config.show,
+            config.narration,
+            config.quote,
+            config.pauses,
+            config.audio,
+            tuple(config.lexicon.items()),
+        )
 
     def config(self) -> Config:
-        """A ``Config`` that writes the same episode as the client's."""
+        """A ``Config`` that plans and writes the same episode as the client's."""
         return Config(
             show=self.show,
             narration=self.narration,
             quote=self.quote,
             pauses=self.pauses,
             audio=self.audio,
+            lexicon=MappingProxyType(dict(self.lexicon)),
         )
 
 
@@ -163,7 +177,11 @@ class CoverRef:
 class EpisodeJob:
     """Everything a worker needs to build one episode."""
 
-    planned: PlannedEpisode
+    article: Article
+    planned: PlannedEpisode | None
+    """The client's plan; None: the worker plans the article, and builds it only if its
+    build key differs from ``previous``'s (or ``force``)."""
+    force: bool
     previous: Entry | None
     """The catalog's entry for the slug (first-published date, gain), if any."""
     settings: EpisodeSettings
@@ -195,6 +213,8 @@ class EpisodeDone:
     """Host and process id of the worker that built it."""
     unshared: str | None = None
     """A shared folder this worker cannot see (nothing was built)."""
+    unchanged: bool = False
+    """Planned on the worker and found current: ``entry`` is the catalog's, untouched."""
 
     def failure(self) -> NarratorError:
         return NarratorError(self.error, path=self.error_path, hint=self.hint)
@@ -256,7 +276,7 @@ def build_episode_on_worker(job: EpisodeJob) -> EpisodeDone:
     as ``EpisodeDone.error``; anything else is raised for Dask to retry.
     """
     paths = job.paths
-    slug = job.planned.article.slug
+    slug = job.article.slug
     work_dir = Path(paths.work_dir)
     unshared = next((f for f, p in paths.folders() if not _token_ok(p, paths.token)), None)
     if unshared is not None:
@@ -288,10 +308,15 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
         _threads_set[:] = [job.threads]
     for voice, identity in job.identities:
         check_voice(voice, identity)
-    paths, planned = job.paths, job.planned
+    paths = job.paths
     out_dir = Path(paths.out_dir)
     config = job.settings.config()
     cover = _read_cover(out_dir, job.cover)
+    planned = job.planned
+    if planned is None:
+        planned = _plan(job.article, config, cover)
+        if not job.force and is_current(job.previous, planned.key, out_dir):
+            return EpisodeDone(planned.article.slug, job.previous, unchanged=True)
     cache = None
     if paths.cache_dir is not None:
         from narrator.build.store import ClipCache
@@ -319,6 +344,15 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
         lost=lost,
         worker=_where(),
     )
+
+
+def _plan(article: Article, config: Config, cover: Cover) -> PlannedEpisode:
+    """What the client's planning step does for one article (``pipeline._plan_changed``)."""
+    check_article_size(article)
+    utterances = plan(article, config)
+    if not utterances:
+        raise NarratorError("nothing to say", path=article.source)
+    return PlannedEpisode(article, tuple(utterances), build_key(article, utterances, config, cover))
 
 
 def _read_cover(out_dir: Path, ref: CoverRef) -> Cover:
@@ -413,34 +447,46 @@ class ClusterBuild:
 
     def episodes(
         self,
-        work: Sequence[PlannedEpisode],
+        work: Sequence[PlannedEpisode | Article],
         config: Config,
         cover: Cover,
         catalog: Catalog,
         progress: Progress | None = None,
-    ) -> Iterator[tuple[PlannedEpisode, EpisodeDone]]:
-        """Build ``work`` on the workers; yield each episode as it comes back.
+        *,
+        force: bool = False,
+    ) -> Iterator[tuple[Article, EpisodeDone]]:
+        """Build ``work`` on the workers; yield each article with its outcome as it comes back.
 
-        Tasks are submitted a window at a time (``window()``), so the scheduler never
-        holds more than a few plans per worker thread however long the archive.
-        ``progress`` is called once per episode, before it is yielded.
+        An episode planned here is built as planned; a bare ``Article`` is planned on
+        the worker and built only if it changed (or ``force``). Tasks are submitted a
+        window at a time (``window()``), so the scheduler never holds more than a few
+        plans per worker thread however long the archive. ``progress`` is called once
+        per episode, before it is yielded (counting sentences of planned episodes, and
+        one for each article planned on a worker).
         """
         import distributed
 
         from narrator.voice.render import voice_identity
 
         assert self.paths is not None
+        paths = self.paths
         client = self.connection.client
         settings = EpisodeSettings.of(config)
         voices = dict.fromkeys([config.narration, config.quote])
         identities = tuple((voice, voice_identity(voice)) for voice in voices)
         ref = CoverRef(cover.file, cover.mime, hashlib.sha256(cover.data).hexdigest())
-        batch = self.paths.token[:12]
+        batch = paths.token[:12]
+        articles = [item.article if isinstance(item, PlannedEpisode) else item for item in work]
         queue = iter(enumerate(work))
         as_completed: Any = distributed.as_completed
         pending = as_completed(loop=client.loop)
         outstanding: dict[str, tuple[Any, int]] = {}
-        sentences = [sum(len(u.sentences) for u in p.utterances) for p in work]
+        sentences = [
+            sum(len(u.sentences) for u in item.utterances)
+            if isinstance(item, PlannedEpisode)
+            else 1
+            for item in work
+        ]
         ticks = _Ticks(progress, sentences)
         counter = itertools.count()
 
@@ -451,13 +497,16 @@ class ClusterBuild:
                 if item is None:
                     return
                 index, planned = item
+                article = articles[index]
                 job = EpisodeJob(
-                    planned,
-                    catalog.entries.get(planned.article.slug),
+                    article,
+                    planned if isinstance(planned, PlannedEpisode) else None,
+                    force,
+                    catalog.entries.get(article.slug),
                     settings,
                     identities,
                     ref,
-                    self.paths,  # type: ignore[arg-type]
+                    paths,
                     self.fallback,
                     self.threads,
                 )
@@ -475,7 +524,7 @@ class ClusterBuild:
             submit_more()
             for future in pending:
                 _, index = outstanding.pop(future.key)
-                done = self._result(future, work[index])
+                done = self._result(future, articles[index])
                 future.release()
                 del future
                 submit_more()
@@ -486,8 +535,8 @@ class ClusterBuild:
                     )
                 elif done.attempt > 1:
                     log.warning("%s: built on attempt %d", done.slug, done.attempt)
-                ticks.episode(work[index].article.slug, index)
-                yield work[index], done
+                ticks.episode(articles[index].slug, index)
+                yield articles[index], done
             self._sweep(self.retried)
         finally:  # stopped early: drop the rest (tasks already running find the token gone)
             if outstanding and self.connection.client is not None:
@@ -505,8 +554,8 @@ class ClusterBuild:
                     path.unlink()
                     log.debug("removed %s, left by a lost worker", path)
 
-    def _result(self, future: Any, planned: PlannedEpisode) -> EpisodeDone:
-        slug = planned.article.slug
+    def _result(self, future: Any, article: Article) -> EpisodeDone:
+        slug = article.slug
         try:
             done: EpisodeDone = future.result()
         except Exception as exc:

@@ -285,3 +285,47 @@ def test_a_worker_killed_mid_episode_is_survived(
     local = _build(folder, out, config, tmp_path / "cache", jobs=1, force=True)
     assert local.clips_synthesized == 0
     assert _mp3s(out) == built
+
+
+def test_a_large_build_is_planned_on_the_workers_too(
+    tmp_path: Path, config: Config, two_workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``PLAN_ON_WORKERS_FROM`` articles the client only reads them: the workers plan,
+    decide what changed, and build only that."""
+    folder = _articles(tmp_path)
+    cache = tmp_path / "cache"
+    local = _build(folder, tmp_path / "local", config, cache, jobs=1)
+    assert sorted(local.built) == SLUGS
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("an article was planned on the client")
+
+    monkeypatch.setattr("narrator.build.pipeline.PLAN_ON_WORKERS_FROM", 1)
+    monkeypatch.setattr("narrator.build.pipeline.plan", refuse)
+    for name in AUDIO_MODULES:
+        monkeypatch.setitem(sys.modules, name, None)
+    out = tmp_path / "cluster"
+    first = _build(folder, out, config, cache, scheduler=two_workers)
+    assert not first.failed and sorted(first.built) == SLUGS and first.unchanged == []
+    local_entries = Catalog.load(tmp_path / "local").entries
+    cluster_entries = Catalog.load(out).entries
+    for slug, entry in local_entries.items():
+        other = cluster_entries[slug]
+        assert (other.build_key, other.duration, other.bytes) == (
+            entry.build_key,
+            entry.duration,
+            entry.bytes,
+        )
+    assert _feed_items(out) == _feed_items(tmp_path / "local")
+
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "episodes").iterdir()}
+    again = _build(folder, out, config, cache, scheduler=two_workers)
+    assert not again.failed and again.built == [] and sorted(again.unchanged) == SLUGS
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "episodes").iterdir()} == before
+
+    (folder / "mill.txt").write_text(MILL.replace("all summer", "all winter"), encoding="utf-8")
+    edited = _build(folder, out, config, cache, scheduler=two_workers)
+    assert edited.built == ["the-mill"]
+    assert sorted(edited.unchanged) == ["harbour-lights", "the-night-station"]
+    assert not edited.failed
+    assert edited.clips_synthesized == 1
