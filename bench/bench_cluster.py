@@ -13,9 +13,10 @@ thread each) on this machine, and measures:
   ``--articles`` variants of the sample article (every sentence made distinct, an
   empty clip cache): its CPU time (user + system, start-up and imports included)
   per audio-second of episodes built, and the cluster's throughput;
-- **the client, per episode**: forced rebuilds of N and 4N articles from the warm
-  cache: the difference in client CPU per extra episode and per audio-second
-  (what one more article costs the client, start-up excluded);
+- **the client, per episode**: forced rebuilds from the warm cache of two archives
+  large enough that the workers plan the articles (``PLAN_ON_WORKERS_FROM``, 64,
+  and twice that): the difference in client CPU per extra episode and per
+  audio-second (what one more article costs the client, start-up excluded);
 - **the scheduler**: empty tasks through it, kept in a window as the build does:
   tasks per second;
 - **the wire**: pickled bytes of each task's ``EpisodeJob`` and its ``EpisodeDone``,
@@ -46,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from narrator.build.pipeline import PLAN_ON_WORKERS_FROM
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "seeds" / "000_accfa6063b6ad7f7.txt"
 ARTICLE_SECONDS = 300.0
@@ -64,27 +67,27 @@ def _noop(x: int) -> int:
 # --- articles -----------------------------------------------------------------------------
 
 
-def variant(text: str, index: int, part: int = 0) -> str:
-    """The sample article with every sentence opened by a word of its own (so no two
-    variants share a clip); ``part`` > 0 changes only the title."""
+def variant(text: str, index: int) -> str:
+    """The sample article with every sentence opened by a word of its own (so that
+    variants share few clips)."""
     opener = OPENERS[index % len(OPENERS)] + ("" if index < len(OPENERS) else f" {index}")
     title, _, body = text.partition("\n")
     paragraphs = []
     for paragraph in body.split("\n\n"):
         sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z“\"])", paragraph.strip())
         paragraphs.append(" ".join(f"{opener}, {s}" for s in sentences if s))
-    suffix = f" ({opener})" + (f", part {part}" if part else "")
-    return f"{title}{suffix}\n\n" + "\n\n".join(p for p in paragraphs if p) + "\n"
+    return f"{title} ({opener})\n\n" + "\n\n".join(p for p in paragraphs if p) + "\n"
 
 
-def write_articles(folder: Path, count: int, parts: int = 1) -> Path:
+def write_articles(folder: Path, count: int, copies: int = 1) -> Path:
+    """``count`` variants, each ``copies`` times (same text: slugs made unique as ``-2``...)."""
     text = SAMPLE.read_text(encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for index in range(count):
-        for part in range(parts):
-            name = f"article-{index:02d}-{part}.txt"
-            (folder / name).write_text(variant(text, index, part), encoding="utf-8")
+        for copy in range(copies):
+            name = f"article-{index:02d}-{copy:03d}.txt"
+            (folder / name).write_text(variant(text, index), encoding="utf-8")
     return folder
 
 
@@ -344,11 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cold: {cold}", flush=True)
         shared_writes = (folder_bytes(cache) + folder_bytes(root / "out")) / cold.audio
         sent, returned = episode_wire(folder, root / "out", cache)
-        few = client_build(folder, root / "out", cache, address, force=True)
-        many_folder = write_articles(root / "many", args.articles, parts=4)
-        client_build(many_folder, root / "many-out", cache, address, force=False)  # titles
+        # Rebuilds from the warm cache, large enough that the workers plan the articles
+        # (PLAN_ON_WORKERS_FROM): the client's cost per extra episode.
+        copies = -(-PLAN_ON_WORKERS_FROM // args.articles)
+        few_folder = write_articles(root / "few", args.articles, copies)
+        client_build(few_folder, root / "few-out", cache, address, force=False)
+        few = client_build(few_folder, root / "few-out", cache, address, force=True)
+        many_folder = write_articles(root / "many", args.articles, 2 * copies)
+        client_build(many_folder, root / "many-out", cache, address, force=False)
         many = client_build(many_folder, root / "many-out", cache, address, force=True)
-        print(f"warm: {few}\nwarm x4: {many}", flush=True)
+        print(f"warm: {few}\nwarm x2: {many}", flush=True)
         tasks_per_s = scheduler_tasks_per_s(address)
 
     per_episode = (many.cpu - few.cpu) / (many.episodes - few.episodes)
@@ -370,7 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         " audio-second** (user + system of the `narrator build` process, start-up, imports"
         " and connecting included; target ≤ 1 ms).",
         f"- Client CPU per extra episode (forced rebuilds of {few.episodes} and"
-        f" {many.episodes} articles from the warm cache): {per_episode * 1000:.1f} ms, i.e."
+        f" {many.episodes} articles from the warm cache, planned on the workers):"
+        f" {per_episode * 1000:.1f} ms, i.e."
         f" {per_audio_s * 1000:.3f} ms per audio-second; fixed start-up about {startup:.2f} s.",
         f"- Scheduler: {tasks_per_s:,.0f} empty tasks/s through this machine's"
         " `dask scheduler` (one task per episode: a five-minute article is one task).",
