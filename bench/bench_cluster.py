@@ -213,9 +213,10 @@ def per_core() -> tuple[float, float, float]:
     return audio / seconds, audio / len(requests), wire
 
 
-def episode_wire(folder: Path, out: Path, cache: Path) -> tuple[float, float]:
-    """Pickled bytes per audio-second of the tasks (``EpisodeJob``) and of their results
-    (``EpisodeDone``), for the articles built into ``out``."""
+def episode_wire(folder: Path, out: Path, cache: Path) -> tuple[float, float, float]:
+    """Pickled bytes per audio-second of the tasks (``EpisodeJob``: planned here, then
+    planned on the worker) and of their results (``EpisodeDone``), for the articles built
+    into ``out``."""
     from narrator.build.episode import PlannedEpisode
     from narrator.build.pipeline import build_key, collect_articles, plan
     from narrator.build.remote import (
@@ -238,7 +239,7 @@ def episode_wire(folder: Path, out: Path, cache: Path) -> tuple[float, float]:
     voices = dict.fromkeys([config.narration, config.quote])
     identities = tuple((voice, voice_identity(voice)) for voice in voices)
     ref = CoverRef(cover.file, cover.mime, "0" * 64)
-    sent = returned = 0
+    sent = bare = returned = 0
     for path in collect_articles([folder]):
         article = read_article(path)
         utterances = plan(article, config)
@@ -246,14 +247,17 @@ def episode_wire(folder: Path, out: Path, cache: Path) -> tuple[float, float]:
             article, tuple(utterances), build_key(article, utterances, config, cover)
         )
         entry = entries[article.slug]
+        settings = EpisodeSettings.of(config)
         job = EpisodeJob(
-            planned, entry, EpisodeSettings.of(config), identities, ref, paths, None, None
+            article, planned, False, entry, settings, identities, ref, paths, None, None
         )
         sent += len(pickle.dumps(job, protocol=5))
+        job = EpisodeJob(article, None, False, entry, settings, identities, ref, paths, None, None)
+        bare += len(pickle.dumps(job, protocol=5))
         done = EpisodeDone(article.slug, entry, synthesized=50, cached=1, worker="host:12345")
         returned += len(pickle.dumps(done, protocol=5))
     audio = sum(e.duration for e in entries.values())
-    return sent / audio, returned / audio
+    return sent / audio, bare / audio, returned / audio
 
 
 def folder_bytes(folder: Path) -> int:
@@ -346,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cold = client_build(folder, root / "out", cache, address, force=False)
         print(f"cold: {cold}", flush=True)
         shared_writes = (folder_bytes(cache) + folder_bytes(root / "out")) / cold.audio
-        sent, returned = episode_wire(folder, root / "out", cache)
+        sent, bare, returned = episode_wire(folder, root / "out", cache)
         # Rebuilds from the warm cache, large enough that the workers plan the articles
         # (PLAN_ON_WORKERS_FROM): the client's cost per extra episode.
         copies = -(-PLAN_ON_WORKERS_FROM // args.articles)
@@ -383,10 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {per_audio_s * 1000:.3f} ms per audio-second; fixed start-up about {startup:.2f} s.",
         f"- Scheduler: {tasks_per_s:,.0f} empty tasks/s through this machine's"
         " `dask scheduler` (one task per episode: a five-minute article is one task).",
-        f"- Wire: {sent:.0f} B per audio-second to the workers (the episode's plan) and"
-        f" {returned:.0f} B back (its catalog entry), {wire * ARTICLE_SECONDS / 1e3:.0f} kB per"
-        f" five-minute article; one clip per task sent {clip_wire / 1e3:.1f} kB per"
-        " audio-second back (float32 samples).",
+        f"- Wire: {sent:.0f} B per audio-second to the workers with the episode's plan"
+        f" ({bare:.0f} B with the article's text instead, when the workers plan it) and"
+        f" {returned:.0f} B back (its catalog entry): {wire * ARTICLE_SECONDS / 1e3:.0f} kB per"
+        f" five-minute article. One clip per task (`DaskPool`) sent {clip_wire / 1e3:.1f} kB"
+        " per audio-second back (float32 samples).",
         f"- Shared folders: {shared_writes / 1e3:.1f} kB written per audio-second (clip"
         " cache, encoded chunks and loudness data, MP3 and companions).",
     ]
