@@ -332,6 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--articles", type=int, default=6)
     parser.add_argument("--readme", type=Path, help="replace the measured block in this file")
+    parser.add_argument(
+        "--per-core",
+        type=float,
+        help="also estimate with this many audio-s/s per cluster core (e.g. a quiet core's"
+        " rate: on a busy machine the one measured here is low)",
+    )
     args = parser.parse_args(argv)
 
     os.environ["NARRATOR_THREADS"] = "1"  # per-core figures: one onnxruntime thread
@@ -395,8 +401,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- Shared folders: {shared_writes / 1e3:.1f} kB written per audio-second (clip"
         " cache, encoded chunks and loudness data, MP3 and companions).",
     ]
-    table = estimate(core_rate * efficiency, per_audio_s, startup, tasks_per_s, wire, shared_writes)
-    block = [*facts, "", *table]
+    figures = (per_audio_s, startup, tasks_per_s, wire, shared_writes)
+    rate = core_rate * efficiency
+    block = [
+        *facts,
+        "",
+        f"Estimate with this run's rate per cluster core ({rate:.1f} audio-s/s: per core ×"
+        " efficiency):",
+        "",
+        *estimate(rate, *figures),
+    ]
+    if args.per_core:
+        block += [
+            "",
+            f"Estimate with `--per-core {args.per_core:g}` audio-s/s per cluster core:",
+            "",
+            *estimate(args.per_core, *figures),
+        ]
     print("\n".join(block))
     if args.readme:
         text = args.readme.read_text(encoding="utf-8")
