@@ -1,4 +1,9 @@
-"""One episode: a voiced article → its MP3 and the files beside it, and its catalog entry.
+"""One episode: an article → its plan and build key → (voiced) its MP3 and the files
+beside it, and its catalog entry.
+
+Planning (``plan``, ``build_key``, ``is_current``) lives here beside the writing so
+that a cluster worker (``narrator.build.remote``) runs the very code the local
+build runs.
 
 The steps, in order: pair each sentence's clip with its utterance, assemble and
 level the audio, encode it, tag the MP3 (with chapters and transcript), write it
