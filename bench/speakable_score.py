@@ -25,7 +25,7 @@ from narrator.text.normalize import normalize
 
 log = logging.getLogger("speakable_score")
 
-DEFAULT_CORPUS = Path("/work/shared/corpus")
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ from narrator.errors import NarratorError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-QUIET_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext", "readability")
+QUIET_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext", "readability", "urllib3")
 """Loggers of libraries whose warnings users cannot act on (shown with --debug)."""
+ARTICLES_DIR = Path("seeds")
+"""The articles folder: what a bare ``narrator build`` reads and ``narrator add`` fills."""
 
 
 class _Progress:
@@ -197,7 +199,7 @@ def build(
 
     config = _config(ctx)
     # Listed once, here: a missing path fails before the output folder is touched.
-    sources = collect_articles(list(paths) or [Path("seeds")])
+    sources = collect_articles(list(paths) or [ARTICLES_DIR])
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     synthesizer = Synthesizer(  # a bad --scheduler (or no Dask) fails before the lock is taken
         fallback=fallback,
@@ -219,6 +221,291 @@ def build(
         click.echo(f"Error: {failure.error}", err=True)
     click.echo(report.summary())
     if report.failed:
+        ctx.exit(1)
+
+
+def _build_folder(
+    ctx: click.Context, folder: Path, out_dir: Path, quiet: bool, cache_dir: Path | None
+) -> bool:
+    """Build every article in ``folder`` as ``narrator build`` does; True if none failed."""
+    from narrator.build.pipeline import build as run_build
+    from narrator.voice.synthesizer import Synthesizer
+
+    config = _config(ctx)
+    synthesizer = Synthesizer(cache=_clip_cache(cache_dir), scheduler=config.scheduler)
+    report = run_build(
+        [folder],
+        out_dir,
+        config,
+        progress=_Progress(enabled=not quiet and sys.stderr.isatty()),
+        synthesizer=synthesizer,
+    )
+    for failure in report.failed:
+        click.echo(f"Error: {failure.error}", err=True)
+    click.echo(report.summary())
+    return not report.failed
+
+
+def _articles_option(text: str) -> Callable[[F], F]:
+    """The ``--articles`` option: the folder of articles (snapshots and files)."""
+    return click.option(
+        "--articles",
+        "articles_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=ARTICLES_DIR,
+        show_default=True,
+        help=text,
+    )
+
+
+def _web_options(f: F) -> F:
+    """Options shared by the commands that fetch: the articles folder and the timeout."""
+    f = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.01),
+        default=None,
+        envvar="NARRATOR_HTTP_TIMEOUT",
+        help="Seconds to wait for a server to connect and to answer (default: 10 and 30; "
+        "env NARRATOR_HTTP_TIMEOUT).",
+    )(f)
+    where = "Articles folder: snapshots of fetched pages go here, and builds read it."
+    return _articles_option(where)(f)
+
+
+def _http_client(timeout: float | None) -> Any:
+    from narrator.web.http import Client, Limits
+
+    limits = Limits() if timeout is None else Limits(connect_timeout=timeout, read_timeout=timeout)
+    return Client(limits)
+
+
+def _config_path(ctx: click.Context) -> Path:
+    from narrator.config import CONFIG_NAME
+
+    return ctx.obj["config_path"] or Path(CONFIG_NAME)
+
+
+def _episode_files(out_dir: Path) -> dict[Path, str]:
+    """Episode files of the catalog by the resolved path of their article."""
+    from narrator.publish.catalog import Catalog
+
+    catalog = Catalog.load(out_dir)
+    return {
+        Path(entry.source).resolve(): str(out_dir / entry.file)
+        for entry in catalog.entries.values()
+        if (out_dir / entry.file).is_file()
+    }
+
+
+def _report_added(results: Any, out_dir: Path | None) -> bool:
+    """One line per article (title and episode file, or its error); True if none failed."""
+    episodes = _episode_files(out_dir) if out_dir is not None else {}
+    ok = True
+    for result in results:
+        if result.error is not None:
+            click.echo(f"Error: {result.error}", err=True)
+            ok = False
+            continue
+        where = str(result.path)
+        if out_dir is not None:
+            episode = episodes.get(result.path.resolve())
+            if episode is None:
+                click.echo(f"Error: {result.target}: no episode was built", err=True)
+                ok = False
+                continue
+            where = episode
+        click.echo(f"{result.status}: {result.title} -> {where}")
+    return ok
+
+
+_OUT_OPTION = click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("audio"),
+    show_default=True,
+    help="Output folder.",
+)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="URL|FILE...")
+@_OUT_OPTION
+@click.option("--no-build", is_flag=True, help="Only store the articles; build later.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_web_options
+@_cache_dir_option
+@click.pass_context
+def add(
+    ctx: click.Context,
+    targets: tuple[str, ...],
+    out_dir: Path,
+    no_build: bool,
+    quiet: bool,
+    articles_dir: Path,
+    timeout: float | None,
+    cache_dir: Path | None,
+) -> None:
+    """Fetch pages (or copy files) into the articles folder, then build.
+
+    A page is kept as a snapshot (the page as fetched, with its URL, title, author and
+    dates) that every later build reads offline; delete the file to remove the article.
+    """
+    from narrator.web.add import add_targets
+
+    config = _config(ctx)
+    with _http_client(timeout) as client:
+        results = add_targets(targets, articles_dir, client, language=config.show.language)
+    built = True
+    if not no_build and any(r.error is None for r in results):
+        built = _build_folder(ctx, articles_dir, out_dir, quiet, cache_dir)
+    ok = _report_added(results, None if no_build else out_dir)
+    if not (ok and built):
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="URL|PATH|SLUG...")
+@_articles_option("Articles folder.")
+@click.pass_context
+def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path) -> None:
+    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug."""
+    from narrator.web.remove import remove_article
+
+    failed = False
+    for target in targets:
+        try:
+            click.echo(f"removed {remove_article(articles_dir, target)}")
+        except NarratorError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            failed = True
+    if failed:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("url")
+@click.option(
+    "--max",
+    "max_items",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Newest items to take from the feed at each update.",
+)
+@click.option("--title", default=None, help="A name for the feed in `narrator sources`.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    envvar="NARRATOR_HTTP_TIMEOUT",
+    help="Seconds to wait for the server (env NARRATOR_HTTP_TIMEOUT).",
+)
+@click.pass_context
+def follow(
+    ctx: click.Context, url: str, max_items: int, title: str | None, timeout: float | None
+) -> None:
+    """Follow a feed (RSS, Atom or JSON Feed; or a page that links to one).
+
+    The feed is recorded as a [[follow]] table in narrator.toml; `narrator update` adds its
+    new items.
+    """
+    from narrator.web.feeds import find_feed
+    from narrator.web.follow import Follow, add_follow
+
+    with _http_client(timeout) as client:
+        feed = find_feed(url, client)
+    for warning in feed.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    name = title or feed.title
+    path = _config_path(ctx)
+    if not add_follow(path, Follow(feed.url, max_items, name)):
+        click.echo(f"Already following {feed.url}")
+        return
+    click.echo(
+        f"Following {name or feed.url} ({feed.url}): {len(feed.items)} items; "
+        f"`narrator update` adds the newest {max_items}"
+    )
+
+
+@cli.command()
+@click.argument("url")
+@click.pass_context
+def unfollow(ctx: click.Context, url: str) -> None:
+    """Stop following a feed (its articles already added stay)."""
+    from narrator.web.follow import remove_follow
+
+    path = _config_path(ctx)
+    if not remove_follow(path, url):
+        raise NarratorError("not a followed feed", path=url, hint="see `narrator sources`")
+    click.echo(f"No longer following {url}")
+
+
+@cli.command()
+@_articles_option("Articles folder (where the feeds' state is kept).")
+@click.pass_context
+def sources(ctx: click.Context, articles_dir: Path) -> None:
+    """List followed feeds with their last check and item counts."""
+    from narrator.web.follow import load_state, read_follows, state_for
+
+    follows = read_follows(_config_path(ctx))
+    if not follows:
+        click.echo("No feeds followed; add one with `narrator follow URL`.")
+        return
+    states = load_state(articles_dir)
+    for entry in follows:
+        state = state_for(states, entry.url)
+        checked = state.last_check or "never checked"
+        line = (
+            f"{entry.title or entry.url}\n  {entry.url}\n  max {entry.max}; last check: "
+            f"{checked}; {state.items} items in the feed, {state.added} added"
+        )
+        if state.error:
+            line += f"\n  last error: {state.error}"
+        click.echo(line)
+
+
+@cli.command()
+@_OUT_OPTION
+@click.option("--no-build", is_flag=True, help="Only store new articles; build later.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_web_options
+@_cache_dir_option
+@click.pass_context
+def update(
+    ctx: click.Context,
+    out_dir: Path,
+    no_build: bool,
+    quiet: bool,
+    articles_dir: Path,
+    timeout: float | None,
+    cache_dir: Path | None,
+) -> None:
+    """Add new items of every followed feed, then build (for cron: exit 1 if any failed)."""
+    from narrator.web.follow import read_follows
+    from narrator.web.update import update as run_update
+
+    config = _config(ctx)
+    follows = read_follows(_config_path(ctx))
+    if not follows:
+        raise NarratorError("no feeds followed", hint="add one with `narrator follow URL`")
+    with _http_client(timeout) as client:
+        report = run_update(follows, articles_dir, client, language=config.show.language)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for feed in report.feeds:
+        if feed.error is not None:
+            click.echo(f"Error: {feed.error}", err=True)
+    built = True
+    if report.changed and not no_build:
+        built = _build_folder(ctx, articles_dir, out_dir, quiet, cache_dir)
+    changed = [r for r in report.results if r.status in ("added", "updated")]
+    changed += [r for f in report.feeds for r in f.results if r.status == "failed"]
+    ok = _report_added(changed, None if no_build else out_dir)
+    if not changed and not report.errors:
+        click.echo("Nothing new.")
+    if report.errors or not (ok and built):
         ctx.exit(1)
 
 
@@ -271,27 +558,86 @@ def voices() -> None:
 
 @cli.group()
 def cache() -> None:
-    """Inspect or empty the cache of synthesized clips."""
+    """Inspect, trim or empty the cache of synthesized clips."""
+
+
+def _size_limit(ctx: click.Context, max_size: str | None) -> Any:
+    """``--max-size`` if given, else ``[cache] max_size`` of the configuration."""
+    from narrator.build.store import parse_size
+
+    if max_size is None:
+        return _config(ctx).cache.max_size
+    try:
+        return parse_size(max_size)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-size") from exc
+
+
+_MAX_SIZE_HELP = (
+    'Size limit: "5 GB", "500MB", bytes, "10%" of the disk or "unlimited" '
+    "(default: [cache] max_size in narrator.toml, else 10% of the disk)."
+)
 
 
 @cache.command("info")
 @_cache_dir_option
-def cache_info(cache_dir: Path | None) -> None:
+@click.option("--max-size", default=None, metavar="SIZE", help=_MAX_SIZE_HELP)
+@click.pass_context
+def cache_info(ctx: click.Context, cache_dir: Path | None, max_size: str | None) -> None:
     """Show where the cache (voiced clips, encoded episode chunks) and the prepared voice
-    models are, and how much each holds.
+    models are, how much each holds, and the cache's use against its size limit.
 
     Prepared voice models are Piper voices rewritten for faster synthesis (folder:
     NARRATOR_MODEL_DIR, default models/ in the user cache folder).
     """
+    from narrator.build.store import format_size
     from narrator.voice.backends.piper_model import models_info
 
-    info = _clip_cache(cache_dir).info()
+    clip_cache = _clip_cache(cache_dir)
+    limit = _size_limit(ctx, max_size)
+    info = clip_cache.info()
+    allowed = limit.resolve(clip_cache.root)
+    if allowed is None:
+        use = f"{format_size(info.total)} in use, no size limit"
+    else:
+        shown = str(limit) if limit.bytes is not None else f"{format_size(allowed)} ({limit})"
+        use = f"{format_size(info.total)} of {shown} in use, {100 * info.total / allowed:.0f}%"
     click.echo(
         f"{info.path}: {info.entries} clips, {info.bytes / 1e6:.1f} MB; "
-        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB"
+        f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB; {use}"
     )
     models = models_info()
     click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
+    if info.old_bytes:
+        click.echo(
+            f"{format_size(info.old_bytes)} of the cache are folders of an older narrator, "
+            "never read: `narrator cache prune` removes them"
+        )
+
+
+@cache.command("prune")
+@_cache_dir_option
+@click.option("--max-size", default=None, metavar="SIZE", help=_MAX_SIZE_HELP)
+@click.pass_context
+def cache_prune(ctx: click.Context, cache_dir: Path | None, max_size: str | None) -> None:
+    """Fit the cache to its size limit now: remove the least recently used clips and episode
+    chunks until it fits, and any folders left by an older narrator.
+
+    Builds do this themselves when they add to the cache; an entry removed while another
+    build wants it is voiced or encoded again there.
+    """
+    from narrator.build.store import format_size
+
+    clip_cache = _clip_cache(cache_dir)
+    limit = _size_limit(ctx, max_size)
+    removed = clip_cache.prune(limit.resolve(clip_cache.root))
+    left = clip_cache.info()
+    click.echo(
+        f"removed {removed.entries} clips ({removed.bytes / 1e6:.1f} MB), {removed.chunks} "
+        f"episode chunks and their loudness data ({removed.chunk_bytes / 1e6:.1f} MB)"
+        + (f" and {removed.old_bytes / 1e6:.1f} MB of old folders" if removed.old_bytes else "")
+        + f" from {removed.path}; {format_size(left.total)} left (limit: {limit})"
+    )
 
 
 @cache.command("clear")

@@ -1,4 +1,4 @@
-"""``narrator.toml``: show metadata, voices, pauses, audio settings, lexicon.
+"""``narrator.toml``: show metadata, voices, pauses, audio settings, cache, lexicon.
 
 Every key has a default; unknown keys and wrong types are errors that name the
 key and the file, because a typo silently ignored is a setting the user thinks
@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, get_type_hints
 from urllib.parse import urlparse
 
+from narrator.build.store import DEFAULT_LIMIT, SizeLimit, parse_size
 from narrator.errors import NarratorError
 from narrator.models import Show, Voice
 from narrator.publish import apple_categories
@@ -57,6 +58,15 @@ class AudioSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """How much the cache of clips and episode chunks may hold (``narrator.build.store``)."""
+
+    max_size: SizeLimit = DEFAULT_LIMIT
+    """``"5 GB"``, ``"500MB"``, a number of bytes, ``"10%"`` of the disk, or ``"unlimited"``
+    (default: a tenth of the disk holding the cache; see ``SizeLimit`` for why)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything a build needs to know besides the articles."""
 
@@ -70,6 +80,8 @@ class Config:
     """The file the configuration came from, if any."""
     scheduler: str | None = None
     """Dask scheduler that voices the clips (``[build] scheduler``; None: this machine)."""
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    """``[cache]``: the size limit of the clip cache."""
 
 
 DEFAULT_SHOW = Show(
@@ -95,6 +107,7 @@ _TOML_TYPES: dict[object, TomlType] = {
     float: (int, float),  # TOML writes 1 for 1.0
     Path | None: str,  # a path relative to the configuration file
     str | None: str,
+    SizeLimit: (str, int, float),  # "5 GB", a number of bytes, "10%", "unlimited"
 }
 
 
@@ -124,12 +137,46 @@ _SCHEMA: dict[str, dict[str, TomlType]] = {
     "pauses": _keys(Pauses),
     "audio": _keys(AudioSettings),
     "build": _keys(Config, only=("scheduler",)),
+    "cache": _keys(CacheSettings),
 }
 """Every section of ``narrator.toml`` (but ``[lexicon]``, a table of words) and its keys."""
 
 
+_FOLLOW_SCHEMA: dict[str, type] = {"url": str, "max": int, "title": str}
+"""A ``[[follow]]`` table: a feed ``narrator update`` reads (kept by ``narrator.web.follow``)."""
+
+
+def _check_follow(value: Any, path: Path) -> None:
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise NarratorError("'follow' must be [[follow]] tables", path=path)
+    for number, table in enumerate(value, 1):
+        for key, item in table.items():
+            expected = _FOLLOW_SCHEMA.get(key)
+            if expected is None:
+                known = ", ".join(sorted(_FOLLOW_SCHEMA))
+                raise NarratorError(
+                    f"unknown key 'follow.{key}' (follow #{number})",
+                    path=path,
+                    hint=f"known: {known}",
+                )
+            if isinstance(item, bool) or not isinstance(item, expected):
+                raise NarratorError(
+                    f"'follow.{key}' (follow #{number}) must be a {_TYPE_NAMES[expected]}, "
+                    f"not {_kind(item)}",
+                    path=path,
+                )
+        if "url" not in table:
+            raise NarratorError(f"follow #{number} has no 'url'", path=path)
+        _check_url(f"follow.url (follow #{number})", table["url"], path)
+        if table.get("max", 1) < 1:
+            raise NarratorError(f"'follow.max' (follow #{number}) must be at least 1", path=path)
+
+
 def _check_table(data: dict[str, Any], path: Path) -> None:
     for section, value in data.items():
+        if section == "follow":
+            _check_follow(value, path)
+            continue
         if section == "lexicon":
             if not isinstance(value, dict):
                 raise NarratorError("[lexicon] must be a table of words", path=path)
@@ -141,7 +188,7 @@ def _check_table(data: dict[str, Any], path: Path) -> None:
             continue
         schema = _SCHEMA.get(section)
         if schema is None:
-            known = ", ".join(sorted([*_SCHEMA, "lexicon"]))
+            known = ", ".join(sorted([*_SCHEMA, "lexicon", "follow"]))
             raise NarratorError(f"unknown section [{section}]", path=path, hint=f"known: {known}")
         if not isinstance(value, dict):
             raise NarratorError(f"[{section}] must be a table", path=path)
@@ -163,6 +210,7 @@ _TYPE_NAMES: dict[TomlType, str] = {
     str: "string",
     bool: "boolean (true or false)",
     int: "whole number",
+    (str, int, float): 'size such as "5 GB"',
 }
 
 
@@ -204,6 +252,9 @@ def _check_voice(section: str, voice: Voice, path: Path) -> None:
         raise NarratorError(f"'{section}.length_scale' must be between 0.25 and 4", path=path)
     if not 0.5 <= voice.pitch <= 2:
         raise NarratorError(f"'{section}.pitch' must be between 0.5 and 2", path=path)
+    for key in ("noise_scale", "noise_w"):
+        if not 0 <= getattr(voice, key) <= 2:
+            raise NarratorError(f"'{section}.{key}' must be between 0 and 2", path=path)
 
 
 def _check_values(config: Config, path: Path) -> None:
@@ -281,6 +332,11 @@ def load_config(path: Path | None = None) -> Config:
         if quote_data
         else replace(narration, **DEFAULT_QUOTE_DELIVERY)  # type: ignore[arg-type]
     )
+    max_size = data.get("cache", {}).get("max_size")
+    try:
+        cache = CacheSettings() if max_size is None else CacheSettings(parse_size(max_size))
+    except ValueError as exc:
+        raise NarratorError(f"'cache.max_size' {exc}", path=path) from exc
     config = Config(
         show=show,
         narration=narration,
@@ -290,6 +346,7 @@ def load_config(path: Path | None = None) -> Config:
         lexicon=MappingProxyType(dict(data.get("lexicon", {}))),
         path=path,
         scheduler=data.get("build", {}).get("scheduler") or None,
+        cache=cache,
     )
     _check_values(config, path)
     return config

@@ -53,6 +53,8 @@ class Article:
     """Where the article was published, when known."""
     description: str = ""
     """A short summary for the feed (first paragraph when not given)."""
+    updated: _dt.date | None = None
+    """When a corrected version of a fetched article replaced the first (show notes say so)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,13 @@ class Voice:
     """Pitch factor applied after synthesis (1.0 = unchanged)."""
     language: str = "en"
     """Language for backends that need one (gTTS)."""
+    noise_scale: float = 0.2
+    """How much the sound varies (Piper's noise scale; the voice's own default is 0.667).
+    With ``noise_w`` 0.3 it gave an offline recognizer the fewest word errors of the
+    settings tried (0.667/0.8, 0.2/0.3, 0.1/0.15, 0/0), with the same pitch movement
+    (``bench/measure_noise.py``, figures in ``bench/README.md``). Piper backend only."""
+    noise_w: float = 0.3
+    """How much phoneme lengths vary (Piper's noise w; the voice's own default is 0.8)."""
 
     def settings(self) -> dict[str, object]:
         """Settings that change the audio, for cache keys."""
@@ -119,6 +128,8 @@ class Voice:
             "length_scale": self.length_scale,
             "pitch": self.pitch,
             "language": self.language,
+            "noise_scale": self.noise_scale,
+            "noise_w": self.noise_w,
         }
 
 

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
-SAMPLE = SEEDS / "000_accfa6063b6ad7f7.txt"
-CORPUS = ROOT.parent / "shared" / "corpus"
+from tests.paths import CORPUS, SAMPLE, SEEDS
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,8 +50,6 @@ def sample_path() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS}")
     return CORPUS
 
 

@@ -144,11 +144,11 @@ def audit_cache(cache_dir: Path) -> int:
     A killed build may leave a temporary file behind, never a damaged entry.
     """
     try:
-        from narrator.build.store import CLIPS_DIR, decode_wav
+        from narrator.build.store import CLIP_SUFFIX, CLIPS_DIR, decode_entry
     except ImportError:  # pragma: no cover - before the clip cache existed
         return 0
-    entries = list((cache_dir / CLIPS_DIR).glob("*/*.wav"))
+    entries = list((cache_dir / CLIPS_DIR).glob(f"*/*{CLIP_SUFFIX}"))
     for entry in entries:
-        clip = decode_wav(entry.read_bytes())
+        clip = decode_entry(entry.read_bytes())
         assert len(clip.samples) > 0, entry
     return len(entries)

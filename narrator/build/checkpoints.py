@@ -8,7 +8,7 @@ or start a second build while the first is inside. In normal runs it costs one
 dictionary lookup.
 
 The points are named where they are announced (``build.pipeline``,
-``build.episode``); ``build.atomic.atomic_path`` also announces ``replace:NAME``
+``build.episode``); ``build.atomic.atomic_files`` also announces ``replace:NAME``
 just before it renames a finished temporary file to NAME. The crash tests list
 them all, and fail if a point they pause at is never reached.
 """

@@ -7,11 +7,14 @@ build runs.
 
 The steps, in order: pair each sentence's clip with its utterance, assemble and
 level the audio, encode it, tag the MP3 (with chapters and transcript), write it
-by temporary file and rename, then write the companions (WebVTT and SRT
-transcripts, Podcasting 2.0 chapters, the listening page's data). The MP3 is
-replaced first: a build killed in between leaves companions of the previous
-version beside the new audio, and the next build (whose catalog still holds the
-old build key) writes the episode again.
+to a temporary file, then the companions (WebVTT and SRT transcripts,
+Podcasting 2.0 chapters, the listening page's data), all staged in the caller's
+``AtomicFiles`` group: nothing is renamed until every file of the episode (and
+the catalog the caller stages after them) is complete, so a disk that fills up
+half-way changes none of them. The MP3 is renamed first: a build killed between
+the renames leaves companions of the previous version beside the new audio, and
+the next build (whose catalog still holds the old build key) writes the episode
+again.
 
 Audio and tagging libraries are imported inside the functions that need them,
 so importing this module (e.g. for ``describe``) stays light.
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narrator import __version__
-from narrator.build.atomic import atomic_path, write_if_changed
+from narrator.build.atomic import AtomicFiles
 from narrator.build.checkpoints import checkpoint
 from narrator.config import Config
 from narrator.errors import NarratorError
@@ -141,8 +144,12 @@ def is_current(previous: Entry | None, key: str, out_dir: Path) -> bool:
 
 
 def describe(article: Article) -> str:
-    """The description ingest found (the page's own or its opening paragraph), else the title."""
-    return article.description or article.title
+    """The description ingest found (the page's own or its opening paragraph), else the title;
+    a corrected web article's says when it was updated."""
+    text = article.description or article.title
+    if article.updated is not None:
+        text += f" (Updated {article.updated.day} {article.updated:%B %Y}.)"
+    return text
 
 
 def mp3_name(slug: str) -> str:
@@ -167,9 +174,11 @@ def write_episode(
     out_dir: Path,
     cover: Cover,
     catalog: Catalog,
+    files: AtomicFiles,
     store: ClipCache | None = None,
 ) -> Entry:
-    """Assemble, encode, tag and write one episode with its companions; its catalog entry.
+    """Assemble, encode, tag and stage one episode with its companions in ``files``;
+    its catalog entry (the caller puts it in the catalog once ``files`` are renamed).
 
     ``clips`` are the article's sentences in reading order. What leveling and
     encoding made of each chunk of the episode is kept in ``store`` and reused
@@ -184,12 +193,12 @@ def write_episode(
     from narrator.publish.chapters import make_chapters
 
     chapters = make_chapters(assembled.cues, duration, article.title)
-    first_published = catalog.first_published(article.slug)
+    first_published = catalog.first_published(article.slug, published=article.published)
     mp3 = assembled.encode(config.audio.bitrate, store)
     tags = _tags(article, config, cover, assembled.cues, chapters, duration, first_published)
-    size = _write_mp3(out_dir / mp3_name(article.slug), mp3, tags)
+    size = _write_mp3(files, out_dir / mp3_name(article.slug), mp3, tags)
     extras = companion_names(article.slug)
-    _write_companions(out_dir, extras, assembled.cues, chapters)
+    _write_companions(files, out_dir, extras, assembled.cues, chapters)
     return Entry(
         slug=article.slug,
         guid=guid_for(article.slug),
@@ -256,22 +265,25 @@ def _tags(
     )
 
 
-def _write_mp3(path: Path, mp3: bytes, tags: Tags) -> int:
-    """Write the tagged MP3 by temporary file and rename; its size in bytes."""
+def _write_mp3(files: AtomicFiles, path: Path, mp3: bytes, tags: Tags) -> int:
+    """Stage the tagged MP3 in ``files`` (renamed over ``path`` later); its size in bytes."""
     from narrator.publish.tags import write_tags
 
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(mp3)
-        write_tags(tmp, tags)
-        checkpoint("episode-temp-written")
-        size = tmp.stat().st_size
-    return size
+    tmp = files.stage(path)
+    tmp.write_bytes(mp3)
+    write_tags(tmp, tags)
+    checkpoint("episode-temp-written")
+    return tmp.stat().st_size
 
 
 def _write_companions(
-    out_dir: Path, names: dict[str, str], cues: Sequence[Cue], chapters: Sequence[Chapter]
+    files: AtomicFiles,
+    out_dir: Path,
+    names: dict[str, str],
+    cues: Sequence[Cue],
+    chapters: Sequence[Chapter],
 ) -> None:
-    """Transcripts, chapters and page data; each file only if its content changed."""
+    """Stage transcripts, chapters and page data; each file only if its content changed."""
     contents = {
         "transcript_vtt": to_vtt(cues),
         "transcript_srt": to_srt(cues),
@@ -279,4 +291,4 @@ def _write_companions(
         PAGE_DATA: to_page_data(cues, chapters),
     }
     for key, text in contents.items():
-        write_if_changed(out_dir / names[key], text.encode())
+        files.write_if_changed(out_dir / names[key], text.encode())

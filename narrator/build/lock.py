@@ -33,7 +33,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, write_failed
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ def lock_output(out_dir: Path, wait: float = 0.0) -> Iterator[Path]:
     """Hold the exclusive build lock on ``out_dir`` (created if missing).
 
     Raises :class:`OutputLocked` if another process holds it and it is not
-    released within ``wait`` seconds. Yields the lock file's path.
+    released within ``wait`` seconds, and ``narrator.errors.WriteFailed`` if the
+    folder or the lock file cannot be created. Yields the lock file's path.
     """
     path = out_dir / LOCK_NAME
 
@@ -160,9 +161,8 @@ def lock_output(out_dir: Path, wait: float = 0.0) -> Iterator[Path]:
                 path=out_dir,
                 hint="wait for it to finish, or pass --wait SECONDS to queue behind it",
             ) from exc
-        except OSError as exc:
-            raise NarratorError(
-                f"cannot create the build lock: {exc.strerror or exc}", path=out_dir
-            ) from exc
+        except OSError as exc:  # read-only, permissions, disk full: one line naming the file
+            failed = Path(exc.filename) if exc.filename else path
+            raise write_failed(exc, path if failed.name == LOCK_NAME else failed) from exc
         sweep_temp_files(out_dir)
         yield path

@@ -7,6 +7,14 @@ arrive (``narrator.build.episode``, atomically), then publish the feed and the
 page. An article that fails is reported and skipped; the others are still
 built and listed.
 
+A file that cannot be written (disk full, quota, read-only, permissions, I/O
+error: ``narrator.errors.WriteFailed``) is different: it would fail every
+article after it too, so the build stops at the first one, with that one line.
+The episode being written is left as it was (its files and its catalog entry
+are renamed together or not at all, ``narrator.build.atomic.atomic_files``);
+episodes written before it in the same build stay written and listed. A cache
+that cannot be written is only a warning (``narrator.build.store``).
+
 With a Dask scheduler (``Synthesizer.scheduler``), the voice and write steps run
 on the cluster's workers, one task per episode (``narrator.build.remote``): this
 process then only reads, plans, lists and publishes.
@@ -21,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from narrator.build.atomic import atomic_files
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     PlannedEpisode,
@@ -33,12 +42,13 @@ from narrator.build.episode import (
 )
 from narrator.build.lock import lock_output
 from narrator.config import Config
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, WriteFailed
 from narrator.models import Article, Clip
 from narrator.publish.catalog import CATALOG_NAME, Catalog
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
 from narrator.publish.page import write_page
+from narrator.publish.recovery import load_catalog
 from narrator.text.ingest import SUPPORTED_EXTENSIONS, read_article
 from narrator.text.limits import check_article_size, check_file_size
 from narrator.voice.cluster import ClusterError
@@ -190,6 +200,10 @@ def build_files(
 
     The output folder is locked for the whole build (``narrator.build.lock``): another
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
+
+    A build that stored anything in the cache ends by fitting the cache to
+    ``[cache] max_size`` (``ClipCache.fit``: least recently used entries go, never one
+    this build used).
     """
     started = time.perf_counter()
     if synthesizer is None:
@@ -201,6 +215,9 @@ def build_files(
             report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
+    cache = synthesizer.cache
+    if cache is not None and cache.stored:
+        cache.fit(config.cache.max_size.resolve(cache.root))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -244,7 +261,7 @@ def _build_locked(
     report = BuildReport()
     counts = (synthesizer.synthesized, synthesizer.cached, synthesizer.fallbacks)
     out_dir.mkdir(parents=True, exist_ok=True)
-    catalog = Catalog.load(out_dir)
+    catalog = load_catalog(out_dir)
     if force or _edited_since_last_build(sources, out_dir):
         # Load the voices in worker processes while the articles are read and planned.
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
@@ -314,7 +331,9 @@ def _voice_and_write(
     The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile. An
     article whose synthesis or writing fails is reported and the others go on; if the
     workers themselves fail, every article not yet written is reported with that
-    error. A lost cluster (``ClusterError``) ends the build.
+    error. A lost cluster (``ClusterError``) ends the build, and so does a file that
+    cannot be written (``WriteFailed``), after a last try to publish the episodes
+    already written.
     """
     checkpoint("before-synthesis")
     batches = [requests_for(planned.utterances, target.config) for planned in work]
@@ -336,9 +355,14 @@ def _voice_and_write(
                     # only when the whole batch is done.
                     _publish(target)
                     published = time.perf_counter()
+            except WriteFailed:
+                raise
             except NarratorError as exc:
                 _fail(report, planned.article, exc)
     except ClusterError:  # the cluster is gone: stop, and leave the output as it was
+        raise
+    except WriteFailed:  # disk full or the like: the next articles would fail the same way
+        _publish_if_possible(target)
         raise
     except NarratorError as exc:  # the workers themselves failed: the rest cannot be built
         for index, planned in enumerate(work):
@@ -359,7 +383,8 @@ def _build_on_cluster(
 
     ``work`` holds episodes planned here, or, from ``PLAN_ON_WORKERS_FROM`` articles
     on, the articles themselves: the workers then plan them too and build only
-    those that changed.
+    those that changed. As in a local build, a file a worker cannot write
+    (``WriteFailed``) stops the build.
 
     The catalog is saved and the feed and page refreshed at most every
     ``PUBLISH_EVERY_S``, and never taking more than about a tenth of the client's
@@ -389,8 +414,14 @@ def _build_on_cluster(
                 report.clips_synthesized += done.synthesized
                 report.clips_cached += done.cached
                 report.fallbacks += done.fallbacks
+                if cache is not None:
+                    cache.stored += done.stored  # so that the build fits the cache at its end
                 if done.entry is None:
-                    _fail(report, article, done.failure())
+                    failure = done.failure()
+                    if isinstance(failure, WriteFailed):  # the next episodes would fail too
+                        _publish_if_possible(target)
+                        raise failure
+                    _fail(report, article, failure)
                     continue
                 if done.unchanged:
                     report.unchanged.append(article.slug)
@@ -412,14 +443,29 @@ def _build_on_cluster(
 def _write_and_list(
     planned: PlannedEpisode, clips: Sequence[Clip], target: _Target, store: ClipCache | None
 ) -> None:
-    """Write the episode, then put it in the catalog (saved at once: the MP3 is out)."""
+    """Write the episode and the catalog that lists it, all renamed together at the end.
+
+    If any of its files cannot be written, none is replaced and the catalog in
+    memory keeps the previous entry (so the feed is not updated for it either).
+    """
     checkpoint("after-synthesis")
-    entry = write_episode(
-        planned, clips, target.config, target.out_dir, target.cover, target.catalog, store
-    )
-    checkpoint("before-catalog")
-    target.catalog.put(entry)
-    target.catalog.save()
+    catalog = target.catalog
+    slug = planned.article.slug
+    previous = catalog.entries.get(slug)
+    try:
+        with atomic_files() as files:
+            entry = write_episode(
+                planned, clips, target.config, target.out_dir, target.cover, catalog, files, store
+            )
+            checkpoint("before-catalog")
+            catalog.put(entry)
+            catalog.stage(files)
+    except BaseException:
+        if previous is None:
+            catalog.entries.pop(slug, None)
+        else:
+            catalog.put(previous)
+        raise
 
 
 def _publish(target: _Target) -> bool:
@@ -429,6 +475,17 @@ def _publish(target: _Target) -> bool:
     written = write_feed(out_dir, target.config.show, present, target.cover.file)
     write_page(out_dir, target.config.show, present, target.cover.file)
     return written
+
+
+def _publish_if_possible(target: _Target) -> None:
+    """Publish the episodes written so far, when a build stops on a write that failed.
+
+    On a full disk this usually fails too; the feed and page then stay as they were.
+    """
+    try:
+        _publish(target)
+    except WriteFailed as exc:
+        log.debug("feed not refreshed: %s", exc)
 
 
 def _fail(report: BuildReport, article: Article, exc: NarratorError) -> None:

@@ -59,6 +59,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from narrator.build.atomic import atomic_files
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     EPISODES_DIR,
@@ -71,7 +72,7 @@ from narrator.build.episode import (
     write_episode,
 )
 from narrator.config import AudioSettings, Config, Pauses
-from narrator.errors import NarratorError
+from narrator.errors import NarratorError, WriteFailed
 from narrator.models import Article, Show, Voice
 from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover
@@ -215,9 +216,15 @@ class EpisodeDone:
     """A shared folder this worker cannot see (nothing was built)."""
     unchanged: bool = False
     """Planned on the worker and found current: ``entry`` is the catalog's, untouched."""
+    stored: int = 0
+    """Bytes the worker stored in the clip cache (the client fits the cache to its limit)."""
+    write_failed: bool = False
+    """The error is a file that could not be written (``WriteFailed``): the build stops."""
 
     def failure(self) -> NarratorError:
-        return NarratorError(self.error, path=self.error_path, hint=self.hint)
+        """The error as the client reports it (a ``WriteFailed`` stays one)."""
+        kind = WriteFailed if self.write_failed else NarratorError
+        return kind(self.error, path=self.error_path, hint=self.hint)
 
 
 # --- on the workers ----------------------------------------------------------------------
@@ -294,6 +301,7 @@ def build_episode_on_worker(job: EpisodeJob) -> EpisodeDone:
             attempt=attempt,
             lost=lost,
             worker=_where(),
+            write_failed=isinstance(exc, WriteFailed),
         )
     except BaseException:
         _attempt(work_dir, slug, "error")
@@ -333,7 +341,8 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
         raise NarratorError("the build stopped before this episode was written")
     slug = planned.article.slug
     catalog = Catalog(out_dir / CATALOG_NAME, {slug: job.previous} if job.previous else None)
-    entry = write_episode(planned, outcome, config, out_dir, cover, catalog, cache)
+    with atomic_files() as files:  # the catalog is the client's: only the episode's files
+        entry = write_episode(planned, outcome, config, out_dir, cover, catalog, files, cache)
     return EpisodeDone(
         slug,
         entry,
@@ -343,6 +352,7 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
         attempt=attempt,
         lost=lost,
         worker=_where(),
+        stored=0 if cache is None else cache.stored,
     )
 
 

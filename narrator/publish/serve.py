@@ -12,8 +12,8 @@ multi-range request with 416 where ignoring the ``Range`` (200) is right.
 What is served is decided here, not by aiohttp's static route: the request's
 raw path is percent-decoded once, any ``.``/``..``/empty segment, backslash,
 NUL or hidden name is refused, and the resolved file (symlinks followed) must
-still lie inside the folder. ``catalog.json`` (local source paths) and
-unfinished ``.tmp`` files are never served.
+still lie inside the folder. ``catalog.json`` and its kept copies (local
+source paths) and unfinished ``.tmp`` files are never served.
 
 When no base URL is configured the feed holds relative URLs; they are made
 absolute at serve time on the scheme and ``Host`` the client used, so the same
@@ -39,7 +39,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from narrator.errors import NarratorError
-from narrator.publish.catalog import CATALOG_NAME
+from narrator.publish.catalog import CATALOG_BACKUP, CATALOG_DAMAGED, CATALOG_NAME
 from narrator.publish.feed import FEED_NAME, NS
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 INDEX_NAME = "index.html"
-HIDDEN_NAMES = frozenset({CATALOG_NAME})
+HIDDEN_NAMES = frozenset({CATALOG_NAME, CATALOG_BACKUP, CATALOG_DAMAGED})
 """Files in the output folder that are bookkeeping, not for listeners."""
 
 CONTENT_TYPES: dict[str, str] = {

@@ -110,6 +110,7 @@ def read_article(path: Path, *, language: str = "en") -> Article:
         dropped=tuple(draft.dropped),
         url=draft.url,
         description=draft.description or _describe(blocks),
+        updated=draft.updated,
     )
 
 

@@ -17,9 +17,10 @@ older sentence-by-sentence path (``DaskPool``) shares with it:
 
 ``DaskPool`` has the interface the ``Synthesizer`` uses for its local
 ``WorkerPool`` (``VoicePool``): one task per sentence, each result the clip's
-float32 samples (about 88 kB per audio-second). ``Synthesizer.voice_batches``
-uses it when given a scheduler; the build no longer does, since the client then
-had to store, assemble and encode every clip itself. Tasks are submitted in a
+samples (float32 of 16-bit values, about 88 kB per audio-second).
+``Synthesizer.voice_batches`` uses it when given a scheduler; the build no
+longer does, since the client then had to store, assemble and encode every
+clip itself. Tasks are submitted in a
 bounded window (``WINDOW_PER_THREAD`` per worker thread) and each result is
 handed on (and its future released) as soon as it arrives. A worker that dies
 loses nothing: the scheduler runs its tasks again elsewhere.

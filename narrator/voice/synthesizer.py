@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Audio modules (lameenc, mutagen, onnxruntime) are imported where audio is made,
-# so that a build with nothing to do, and `narrator --help`, stay quick; a build
+# Audio modules (lameenc, mutagen, onnxruntime, soundfile) are imported where audio is
+# made, so that a build with nothing to do, and `narrator --help`, stay quick; a build
 # with audio to make imports them in the background while voices load. (scipy is
 # not among them: ``narrator.audio.filters`` does the episode's filtering without it.)
 AUDIO_MODULES = (
@@ -36,6 +36,7 @@ AUDIO_MODULES = (
     "narrator.audio.codec",
     "narrator.publish.tags",
     "lameenc",
+    "soundfile",  # the clip cache's entries (FLAC)
 )
 
 

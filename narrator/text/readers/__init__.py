@@ -35,6 +35,8 @@ class Draft:
     published: dt.date | None = None
     url: str | None = None
     description: str = ""
+    updated: dt.date | None = None
+    """When a changed version of a fetched article replaced the first (snapshots only)."""
 
     def add(self, kind: BlockKind, text: str) -> None:
         """Append a block of cleaned text; empty text is ignored."""

@@ -166,7 +166,15 @@ def _drop_rest(start: etree._Element, draft: Draft) -> None:
 
 
 def read_html(text: str) -> Draft:
-    """Read the article in an HTML page."""
+    """Read the article in an HTML page.
+
+    A snapshot's metadata (``narrator.web.snapshot``: what ``narrator add`` recorded when it
+    fetched the page) wins over what the page's markup says: title, author, published and
+    updated dates, canonical URL.
+    """
+    from narrator.web.snapshot import parse_header
+
+    snapshot, text = parse_header(text)
     tree = _parse_page(text)
     draft = Draft(
         title=_title(tree),
@@ -175,6 +183,12 @@ def read_html(text: str) -> Draft:
         url=_first(tree, URL_XPATHS),
         description=_first(tree, DESCRIPTION_XPATHS) or "",
     )
+    if snapshot is not None:
+        draft.title = clean_text(snapshot.title or "") or draft.title
+        draft.author = snapshot.author or draft.author
+        draft.published = _date(snapshot.published) or draft.published
+        draft.url = snapshot.canonical_url or snapshot.final_url or draft.url
+        draft.updated = _date(snapshot.updated)
     extracted = _extract(text)
     main = extracted.find("main") if extracted is not None else None
     if main is None:

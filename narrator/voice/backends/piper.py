@@ -20,7 +20,13 @@ import numpy as np
 from narrator.build.versions import package_version
 from narrator.errors import BackendUnavailable, NarratorError
 from narrator.models import Clip, Voice
-from narrator.voice.backends import BackendInfo, ThreadBudget, piper_model, thread_budget
+from narrator.voice.backends import (
+    BackendInfo,
+    ThreadBudget,
+    piper_model,
+    piper_noise,
+    thread_budget,
+)
 
 if TYPE_CHECKING:
     from piper import PiperVoice
@@ -79,7 +85,8 @@ class PiperBackend:
     def identity(self, voice: Voice) -> str:
         path = model_path_for(voice)
         version = package_version("piper-tts", "piper")
-        return f"piper-tts={version};model={piper_model.model_hash(path)}"
+        model = piper_model.model_hash(path)
+        return f"piper-tts={version};model={model};noise={piper_noise.NOISE_SCHEME}"
 
     def _voice(self, voice: Voice) -> PiperVoice:
         path = model_path_for(voice)
@@ -98,9 +105,26 @@ class PiperBackend:
         from piper import SynthesisConfig
 
         piper_voice = self._voice(voice)
-        config = SynthesisConfig(length_scale=piper_voice.config.length_scale * voice.length_scale)
-        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, config)]
+        length_scale = piper_voice.config.length_scale * voice.length_scale
         rate = piper_voice.config.sample_rate
+        # --- steady voice: noise seeded from the sentence and the voice (piper_noise) ---
+        steady = piper_noise.steady_synthesizer(piper_voice)
+        if steady.steady:
+            noise = f"noise_scale={voice.noise_scale};noise_w={voice.noise_w}"
+            seed_key = f"{self.identity(voice)};{noise}"
+            samples = steady.synthesize(
+                text,
+                length_scale=length_scale,
+                noise_scale=voice.noise_scale,
+                noise_w=voice.noise_w,
+                identity=seed_key,
+            )
+            return Clip(samples, rate)
+        # --- else Piper draws the noise itself (steady_source warned why) ---
+        config = SynthesisConfig(
+            length_scale=length_scale, noise_scale=voice.noise_scale, noise_w_scale=voice.noise_w
+        )
+        chunks = [chunk.audio_float_array for chunk in piper_voice.synthesize(text, config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return Clip(samples.astype(np.float32, copy=False), rate)
 
@@ -142,7 +166,7 @@ def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
 
     prepared = piper_model.prepared_model(path)
     if prepared == path:
-        return path, _session(path, budget)
+        return path, _session(path, budget, original=True)
     optimized = piper_model.optimized_model(prepared, onnxruntime.__version__)
     if optimized is not None and optimized.is_file():
         try:
@@ -157,16 +181,23 @@ def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
             return prepared, _session(prepared, budget, save=save)
     except Exception as exc:
         piper_model.discard_prepared(prepared, path, exc)
-    return path, _session(path, budget)
+    return path, _session(path, budget, original=True)
 
 
 def _session(
-    model: Path, budget: ThreadBudget, *, optimized: bool = False, save: Path | None = None
+    model: Path,
+    budget: ThreadBudget,
+    *,
+    optimized: bool = False,
+    save: Path | None = None,
+    original: bool = False,
 ) -> Any:
     """An onnxruntime CPU session for ``model`` within ``budget``.
 
     ``optimized``: the file is already optimized for this machine, so onnxruntime has
-    nothing left to do; ``save``: where onnxruntime writes its optimized copy.
+    nothing left to do; ``save``: where onnxruntime writes its optimized copy;
+    ``original``: the voice's own model, not its prepared copy, whose noise is made
+    inputs in memory (``piper_noise.steady_source``) so the voice stays steady.
     """
     import onnxruntime
 
@@ -181,7 +212,10 @@ def _session(
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     if save is not None:
         options.optimized_model_filepath = str(save)
-        options.log_severity_level = 3  # not the warning that the copy suits this machine only
+    # Not the warnings that the copy suits this machine only, or that the noise
+    # inputs (piper_noise) have defaults.
+    options.log_severity_level = 3
+    source = piper_noise.steady_source(model) if original else str(model)
     return onnxruntime.InferenceSession(
-        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        source, sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -13,10 +13,14 @@ the prepared one (about 17 % less). With the noise scales at 0 the two models'
 audio differs by at most 8e-5 (float rounding), so the clip cache keys
 (``PiperBackend.identity``, the original model's hash) stay as they are.
 
+The copy also has the model's two noise sources made inputs
+(:func:`narrator.voice.backends.piper_noise.noise_as_inputs`), so narrator feeds
+noise seeded from each sentence and the voice: a steady voice.
+
 Where: ``$NARRATOR_MODEL_DIR``, else ``models/`` in the user cache folder
 (``platformdirs.user_cache_dir("narrator")``). A prepared file is named after
 the original model's content hash and the transform's version
-(``<hash16>-conv2d-v1.onnx``), so an updated voice or a changed transform gets
+(``<hash16>-conv2d-v2.onnx``), so an updated voice or a changed transform gets
 a new file; old ones are never read again and may be deleted by hand.
 ``narrator cache info`` shows the folder; ``narrator cache clear`` leaves it
 alone.
@@ -33,7 +37,9 @@ that onnxruntime cannot load is deleted and the original used for that load
 prepare is a warning, once per model and process, and the original model is
 used: preparation never stops a build.
 
-Switch it off with ``NARRATOR_PREPARE_MODEL=0``.
+Switch it off with ``NARRATOR_PREPARE_MODEL=0``: the original model is then
+loaded with only its noise made inputs, rewritten in memory at each load
+(``piper_noise.steady_source``).
 """
 
 from __future__ import annotations
@@ -64,8 +70,9 @@ MODEL_DIR_ENV = "NARRATOR_MODEL_DIR"
 PREPARE_ENV = "NARRATOR_PREPARE_MODEL"
 """``0`` (or ``false``, ``no``, ``off``) loads the original model as it is."""
 TRANSFORM = "conv2d"
-TRANSFORM_VERSION = 1
-"""Bump when :func:`conv1d_to_conv2d` changes what it writes: prepared files get new names."""
+TRANSFORM_VERSION = 2
+"""Bump when :func:`convert_file` changes what it writes: prepared files get new names.
+v2: the noise is an input (``piper_noise.noise_as_inputs``)."""
 LOCK_NAME = ".lock"
 LOCK_WAIT_S = 300.0
 """Give up (and use the original model) after waiting this long for another process."""
@@ -306,10 +313,18 @@ def convert_file(src: Path, dst: Path) -> int:
 
     model = onnx.load(str(src))
     rewritten = conv1d_to_conv2d(model)
+    # --- steady voice: the noise becomes an input (narrator.voice.backends.piper_noise) ---
+    from narrator.voice.backends.piper_noise import noise_as_inputs
+
+    noises = noise_as_inputs(model)
+    # ---
     onnx.checker.check_model(model)
     entry = model.metadata_props.add()
     entry.key = "narrator.prepared"
-    entry.value = f"{TRANSFORM}-v{TRANSFORM_VERSION}: {rewritten} convolutions made 2-D"
+    entry.value = (
+        f"{TRANSFORM}-v{TRANSFORM_VERSION}: {rewritten} convolutions made 2-D, "
+        f"{noises} noise sources made inputs"
+    )
     with atomic_path(dst) as tmp:
         onnx.save(model, str(tmp))
     return rewritten

@@ -1,0 +1,327 @@
+"""Tests for the speak stage: written text → what the voice says."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from narrator.models import Segment
+from narrator.text import normalize as S
+from narrator.text.chars import INVISIBLE
+from narrator.text.normalize import MAX_SENTENCE_CHARS, normalize, speak, split_sentences
+from tests.paths import CORPUS
+from tests.paths import REPO as ROOT
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def said(text: str) -> str:
+    """The comparison form: lower case, punctuation and hyphens as spaces."""
+    text = re.sub("['\u2019]", "", text.lower())
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def case(written: str, spoken: str, id: str) -> object:
+    return pytest.param(written, spoken, id=id)
+
+
+TITLES = [
+    case("Mr Lukashenko spoke", "Mister Lukashenko spoke", "mr"),
+    case("Mr. Lukashenko spoke", "Mister Lukashenko spoke", "mr-period"),
+    case("Mrs Joe Persons", "Missus Joe Persons", "mrs"),
+    case("Dr. E.A. Alderman", "Doctor E A Alderman", "dr-initials"),
+    case("Gov. Cooper and Sen. Burr", "Governor Cooper and Senator Burr", "gov-sen"),
+    case("Lt. Col. Smith", "Lieutenant Colonel Smith", "lt-col"),
+    case("Martin Luther King Jr. spoke", "Martin Luther King Junior spoke", "jr"),
+    case("No. 10 Downing Street", "number ten Downing Street", "no-10"),
+    case("Ali vs. Frazier", "Ali versus Frazier", "vs"),
+    case("apples, e.g. Gala", "apples for example Gala", "eg"),
+    case("pens, paper, etc. and ink", "pens paper et cetera and ink", "etc"),
+    case("St. Paul said", "Saint Paul said", "st-saint"),
+    case("on Baker St. today", "on Baker Street today", "st-street"),
+    case("Dr Who", "Doctor Who", "dr-doctor"),
+    case("on Mulholland Dr.", "on Mulholland Drive", "dr-drive"),
+    case("Washington, D.C., is", "Washington D C is", "dc"),
+    case("the U.S. economy", "the U S economy", "us-dotted"),
+]
+
+NUMBERS = [
+    case("in 1994", "in nineteen ninety four", "year-1994"),
+    case("in 2015", "in twenty fifteen", "year-2015"),
+    case("in 2005", "in two thousand five", "year-2005"),
+    case("in 1905", "in nineteen oh five", "year-1905"),
+    case("the 1990s", "the nineteen nineties", "decade"),
+    case("the '90s", "the nineties", "decade-apostrophe"),
+    case("the 1600s", "the sixteen hundreds", "century-plural"),
+    case("1994-2020", "nineteen ninety four to twenty twenty", "year-range"),
+    case("South Korea 1 – 0", "south korea one to zero", "score"),
+    case("about 100,000 Greeks", "about one hundred thousand greeks", "thousands"),
+    case("Android 2.2", "android two point two", "decimal"),
+    case("the 62nd minute", "the sixty second minute", "ordinal"),
+    case("an 11-year lull", "an eleven year lull", "hyphen-compound"),
+    case("35% were", "thirty five percent were", "percent"),
+    case(
+        "ISBN 9781404207196",
+        "i s b n nine seven eight one four zero four two zero seven one nine six",
+        "long-digits",
+    ),
+]
+
+MONEY = [
+    case("£5.3m", "five point three million pounds", "pounds-m"),
+    case("$1.2bn", "one point two billion dollars", "dollars-bn"),
+    case("€40", "forty euros", "euros"),
+    case("5p", "five pence", "pence"),
+    case("a $20m deal", "a twenty million dollar deal", "adjective"),
+    case("$1.5 billion in costs", "one point five billion dollars in costs", "billion-noun"),
+    case("$2,000 cap", "two thousand dollar cap", "cap"),
+    case("$3.50", "three dollars and fifty cents", "cents"),
+    case("IRR200,000", "two hundred thousand rials", "iso-code"),
+    case("$3 billion provided by", "three billion dollars provided by", "verb-after"),
+]
+
+DATES_TIMES_UNITS = [
+    case("Aug. 16, 2020", "august sixteenth twenty twenty", "abbrev-month"),
+    case("16/08/2020", "the sixteenth of august twenty twenty", "dmy"),
+    case("2020-08-16", "august sixteenth twenty twenty", "iso"),
+    case("on August 10", "on august tenth", "month-day"),
+    case("16 August 2020", "the sixteenth of august twenty twenty", "day-month"),
+    case("at 10.30am", "at ten thirty a m", "am"),
+    case("at 18:00", "at eighteen hundred", "24h"),
+    case("5km", "five kilometers", "km"),
+    case("430km south", "four hundred thirty kilometers south", "km-glued"),
+    case("100m", "one hundred meters", "meters"),
+    case("20°C", "twenty degrees celsius", "celsius"),
+]
+
+SYMBOLS = [
+    case("24/7", "twenty four seven", "24-7"),
+    case("9/11", "nine eleven", "9-11"),
+    case("2/3", "two thirds", "fraction"),
+    case("cats and/or dogs", "cats and or dogs", "and-or"),
+    case("World War II", "world war two", "ww2"),
+    case("World War I ended", "world war one ended", "ww1"),
+    case("Henry VIII", "henry the eighth", "regnal"),
+    case("Malcolm X spoke", "malcolm x spoke", "malcolm-x"),
+    case("OS X", "o s x", "os-x"),
+    case("Shah Abbas II", "shah abbas the second", "abbas"),
+    case("CHAPTER XXVI", "chapter twenty six", "chapter"),
+    case("said I", "said i", "lone-i"),
+    case("the WHO said", "the w h o said", "who"),
+    case("(KCNA)", "k c n a", "kcna"),
+    case("the DPRK", "the d p r k", "dprk"),
+    case("a NATO summit", "a nato summit", "nato"),
+    case("NGDVs", "n g d vs", "plural-acronym"),
+    case("HTML5", "h t m l five", "letters-digits"),
+    case("C++", "c plus plus", "cpp"),
+    case("HISTORY AND ARISTOCRACY", "history and aristocracy", "shouting"),
+    case("FACT SHEET", "fact sheet", "shouting-short-words"),
+    case("see https://www.example.com/a?b=1 now", "see example dot com now", "url"),
+    case("mail bob@example.org", "mail bob at example dot org", "email"),
+    case("#IStandWithAhmed", "hashtag i stand with ahmed", "hashtag"),
+    case("@POTUS", "at potus", "handle"),
+    case("Army [KPA] that", "army k p a that", "brackets"),
+    case("can have …", "can have", "ellipsis"),
+    case('brains." — Peres', "brains peres", "em-dash"),
+    case("the city--statistics", "the city statistics", "double-hyphen"),
+    case("an _actual_ **count**", "an actual count", "markup"),
+    case("• Lower costs ➡️ 🙂", "lower costs", "bullets-emoji"),
+    case("Kim Jong-un", "kim jong un", "hyphenated-name"),
+    case("B-o-w-f-e-e", "b o w f e e", "spelled-word"),
+    case("Gdańsk", "gdansk", "polish"),
+    case("Łódź", "lodz", "polish-2"),
+    case("Москва", "moskva", "cyrillic"),
+    case("Nguyễn", "nguyen", "vietnamese"),
+    case("Legaré, Müller, señor", "legaré müller señor", "latin-1-kept"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), TITLES)
+def test_titles_and_abbreviations_are_written_out(written: str, spoken: str) -> None:
+    assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize(("written", "spoken"), NUMBERS)
+def test_numbers_and_years_are_words(written: str, spoken: str) -> None:
+    assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize(("written", "spoken"), MONEY)
+def test_money_is_spoken_with_its_unit_last(written: str, spoken: str) -> None:
+    assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize(("written", "spoken"), DATES_TIMES_UNITS)
+def test_dates_times_and_units(written: str, spoken: str) -> None:
+    assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize(("written", "spoken"), SYMBOLS)
+def test_symbols_acronyms_and_scripts(written: str, spoken: str) -> None:
+    assert said(normalize(written)) == said(spoken)
+
+
+@pytest.mark.parametrize("char", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_invisible_characters_never_split_a_word(char: str) -> None:
+    assert normalize(f"Legar{char}e sailed to Mu{char}nich") == "Legare sailed to Munich"
+
+
+def test_no_digits_or_non_latin1_letters_survive() -> None:
+    out = normalize("In 1994 Łódź had 672,000 people, 35% of them; see Москва (2nd).")
+    assert not re.search(r"\d", out)
+    assert all(ord(c) <= 0xFF for c in out)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        pytest.param("Mr. Lukashenko made an emotional appeal.", id="mr"),
+        pytest.param("Dr. Smith met Gov. Brown and Sen. Green.", id="dr-gov-sen"),
+        pytest.param("Mrs. Joe Persons and Lt. Col. Smith, Jr. arrived.", id="mrs-lt-col-jr"),
+        pytest.param("Dr. E.A. Alderman and George M. Cohan sang.", id="initials"),
+        pytest.param("Pens, e.g. Bic, vs. pencils cost $1.5 billion.", id="eg-vs-money"),
+    ],
+)
+def test_abbreviations_cause_no_false_sentence_break(written: str) -> None:
+    assert len(split_sentences(normalize(written))) == 1
+
+
+def test_real_sentence_breaks_are_kept() -> None:
+    text = normalize("Mr. Smith came in 1994. He left. Did he? Yes! It cost $5.")
+    assert split_sentences(text) == [
+        "Mister Smith came in nineteen ninety-four.",
+        "He left.",
+        "Did he?",
+        "Yes!",
+        "It cost five dollars.",
+    ]
+
+
+def test_sentence_starting_with_a_number_is_split_and_capitalised() -> None:
+    assert split_sentences(normalize("It rose. 1596 was the year.")) == [
+        "It rose.",
+        "Fifteen ninety-six was the year.",
+    ]
+
+
+def test_long_sentences_are_split_at_clause_punctuation() -> None:
+    clause = "the committee met again in the town hall to discuss the budget"
+    text = "; ".join([clause] * 8) + "."
+    parts = split_sentences(text)
+    assert len(parts) > 1
+    assert all(len(p) <= MAX_SENTENCE_CHARS for p in parts)
+    assert " ".join(parts).replace(";", "") == text.replace(";", "")
+
+
+def test_long_sentence_without_punctuation_is_split_at_a_space() -> None:
+    text = " ".join(["word"] * 200) + "."
+    parts = split_sentences(text)
+    assert all(len(p) <= MAX_SENTENCE_CHARS for p in parts)
+    assert " ".join(parts) == text
+
+
+PLAIN = [
+    "The committee met again on Tuesday and agreed to meet again.",
+    "She said she would come back, but she never did.",
+    "Is this the end? Perhaps not!",
+    "Kraków, Legaré and Müller are spelled with accented letters.",
+    "A long, winding road; a short walk: then home.",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_text_is_unchanged_and_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert once == text
+    assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hello", "•  Москва", "#hashtag", "KCNA", "***bold***", "C++", "I.", "…word…", "[KPA]"],
+)
+def test_never_empty_for_text_with_words(text: str) -> None:
+    assert normalize(text).strip()
+    assert split_sentences(normalize(text))
+
+
+def test_empty_and_symbol_only_text() -> None:
+    assert normalize("") == ""
+    assert split_sentences("") == []
+    assert normalize("• • •") == ""
+
+
+def test_lexicon_applies_first_exact_case_then_any_case() -> None:
+    lex = {"Łódź": "Wootch", "nato": "Nay-toe", "NATO": "NATO exact"}
+    assert normalize("Łódź and NATO and Nato", lex) == "Wootch and NATO exact and Nay-toe"
+
+
+def test_lexicon_matches_whole_words_only() -> None:
+    assert normalize("cat catalog", {"cat": "kitty"}) == "kitty catalog"
+
+
+def test_rules_are_documented_functions_in_order() -> None:
+    for rule in S.RULES:
+        assert rule.__doc__ and "Why" in rule.__doc__ and "Fail" in rule.__doc__, rule.__name__
+    names = [r.__name__ for r in S.RULES]
+    assert names.index("expand_money") < names.index("expand_numbers")
+    assert names.index("expand_dates") < names.index("expand_years")
+    assert names.index("expand_titles") < names.index("expand_initialisms")
+
+
+def test_speak_returns_utterance_with_sentences() -> None:
+    seg = Segment(index=1, paragraph=0, kind="narration", text="Dr. Smith won. It was 2015.")
+    utt = speak(seg)
+    assert utt.segment is seg
+    assert utt.text == "Doctor Smith won. It was twenty fifteen."
+    assert utt.sentences == ("Doctor Smith won.", "It was twenty fifteen.")
+
+
+# --------------------------------------------------------------------------- corpus
+
+SPEAKABLE_FLOOR = 0.95
+
+
+def test_corpus_speakable_pass_rate() -> None:
+    bench = _load("speakable_score", ROOT / "bench" / "speakable_score.py")
+    results = bench.score(CORPUS)
+    assert len(results) >= 100
+    rate = sum(r.passed for r in results) / len(results)
+    failures = [f"{r.file}: {r.raw!r} -> {r.spoken[:120]!r}" for r in results if not r.passed]
+    assert rate >= SPEAKABLE_FLOOR, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- the real voice
+
+
+def test_split_sentences_tolerates_written_abbreviations() -> None:
+    written = "Mr. Smith met Dr. E.A. Alderman in the U.S. on Monday. He left."
+    assert split_sentences(written) == [
+        "Mr. Smith met Dr. E.A. Alderman in the U.S. on Monday.",
+        "He left.",
+    ]
+
+
+def test_sentence_break_after_initialism_is_kept() -> None:
+    assert split_sentences(normalize("He moved to the U.S. He left.")) == [
+        "He moved to the U S.",
+        "He left.",
+    ]
+
+
+def test_sentence_end_followed_by_ellipsis_leaves_one_full_stop() -> None:
+    assert normalize("in reference to the Soviet secret police. …") == (
+        "in reference to the Soviet secret police."
+    )
