@@ -1,49 +1,61 @@
-"""Local worker pool against a Dask LocalCluster, and what a real cluster would take.
+"""Episodes built on a real Dask cluster, and what a large cluster would take.
 
     . .venv/bin/activate
-    python bench/bench_cluster.py                  # 2 workers, the sample article's sentences
-    python bench/bench_cluster.py --workers 2 --repeat 2 --readme bench/README.md
+    python bench/bench_cluster.py                          # 2 workers, 6 articles
+    python bench/bench_cluster.py --readme bench/README.md # also replace the measured block
 
-Measures, on this machine:
+Starts a real ``dask scheduler`` and ``--workers`` ``dask worker`` processes (one
+thread each) on this machine, and measures:
 
 - **per core**: one process, one onnxruntime thread, voicing every sentence of the
-  sample article in turn: seconds per clip and audio-seconds per second;
-- **local pool** (``WorkerPool``, the default build) and **LocalCluster**
-  (``DaskPool`` with ``local:N``, what ``--scheduler`` uses): start-up, then the
-  same sentences: clips/s, audio-s/s, and the overhead per clip (worker-seconds
-  spent per clip beyond the per-core compute time, idle tails included);
-- **empty tasks**: round trip per task with no work, pool against scheduler;
-- **the client**: storing one clip in the cache (WAV encode, fsync, rename), and
-  a forced build from a warm cache (plan, cache reads, assembly, loudness, MP3,
-  tags, feed), per audio-second: the work that stays on the client;
-- **the wire**: pickled bytes per audio-second of a returned clip.
+  sample article in turn: audio-seconds per second;
+- **the client, cold**: ``narrator build --scheduler`` as a separate process on
+  ``--articles`` variants of the sample article (every sentence made distinct, an
+  empty clip cache): its CPU time (user + system, start-up and imports included)
+  per audio-second of episodes built, and the cluster's throughput;
+- **the client, per episode**: forced rebuilds from the warm cache of two archives
+  large enough that the workers plan the articles (``PLAN_ON_WORKERS_FROM``, 64,
+  and twice that): the difference in client CPU per extra episode and per
+  audio-second (what one more article costs the client, start-up excluded);
+- **the scheduler**: empty tasks through it, kept in a window as the build does:
+  tasks per second;
+- **the wire**: pickled bytes of each task's ``EpisodeJob`` and its ``EpisodeDone``,
+  per audio-second; beside it what the clip-per-task path (``DaskPool``) sent back;
+- **the shared folders**: bytes the cold build wrote into the clip cache and the
+  output, per audio-second.
 
 From these it estimates what 10, 100 and 1000 cores would take for 10,000 and
-100,000 five-minute articles, and which limit binds first. With ``--readme``
-the measured block of that file's "bench_cluster.py" section is replaced.
+100,000 five-minute articles, and which limit binds first.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
-import statistics
+import re
+import resource
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from narrator.build.pipeline import PLAN_ON_WORKERS_FROM
+
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "seeds"
+SAMPLE = ROOT / "seeds" / "000_accfa6063b6ad7f7.txt"
 ARTICLE_SECONDS = 300.0
 """A five-minute article."""
-SCHEDULER_TASKS_PER_S = 1000.0
-"""Dask's own figure: about 1 ms of scheduler overhead per task (distributed.dask.org)."""
+SHARED_FS_BYTES_PER_S = 1170e6
+"""Assumed write bandwidth of the shared filesystem: a 10 Gbit/s NFS server."""
+OPENERS = ("Meanwhile", "Indeed", "Notably", "Still", "Reportedly", "Today", "Again", "Later")
 START = "<!-- bench_cluster:measured -->"
 END = "<!-- /bench_cluster:measured -->"
 
@@ -52,94 +64,116 @@ def _noop(x: int) -> int:
     return x
 
 
-@dataclass
-class Run:
-    name: str
-    workers: int
-    startup: float
-    seconds: float
-    clips: int
-    audio: float
-
-    @property
-    def clips_per_s(self) -> float:
-        return self.clips / self.seconds
-
-    @property
-    def audio_per_s(self) -> float:
-        return self.audio / self.seconds
-
-    def overhead_per_clip(self, compute_per_clip: float) -> float:
-        """Worker-seconds per clip beyond the per-core compute time."""
-        return self.seconds * self.workers / self.clips - compute_per_clip
+# --- articles -----------------------------------------------------------------------------
 
 
-def sentences(repeat: int) -> list[tuple[int, str, Any]]:
-    from narrator.build.pipeline import collect_articles, plan, requests_for
-    from narrator.config import load_config
-    from narrator.text.ingest import read_article
-
-    config = load_config(None)
-    requests = []
-    for path in collect_articles([SAMPLE]):
-        article = read_article(path, language=config.show.language)
-        requests.extend(requests_for(plan(article, config), config))
-    work = [(text, voice) for _ in range(repeat) for text, voice in requests]
-    return [(i, text, voice) for i, (text, voice) in enumerate(work)]
+def variant(text: str, index: int) -> str:
+    """The sample article with every sentence opened by a word of its own (so that
+    variants share few clips)."""
+    opener = OPENERS[index % len(OPENERS)] + ("" if index < len(OPENERS) else f" {index}")
+    title, _, body = text.partition("\n")
+    paragraphs = []
+    for paragraph in body.split("\n\n"):
+        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z“\"])", paragraph.strip())
+        paragraphs.append(" ".join(f"{opener}, {s}" for s in sentences if s))
+    return f"{title} ({opener})\n\n" + "\n\n".join(p for p in paragraphs if p) + "\n"
 
 
-def per_core(requests: Sequence[tuple[int, str, Any]]) -> tuple[float, float, list[Any]]:
-    """Seconds and audio-seconds voicing every request in this process, one thread."""
-    from narrator.voice.workers import prepare, voice_one
-
-    prepare([requests[0][2]])
-    clips = []
-    started = time.perf_counter()
-    for i, text, voice in requests:
-        voiced = voice_one(i, text, voice, None)
-        clips.append(voiced.clip)
-    seconds = time.perf_counter() - started
-    audio = sum(len(c.samples) / c.sample_rate for c in clips)
-    return seconds, audio, clips
+def write_articles(folder: Path, count: int, copies: int = 1) -> Path:
+    """``count`` variants, each ``copies`` times (same text: slugs made unique as ``-2``...)."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for index in range(count):
+        for copy in range(copies):
+            name = f"article-{index:02d}-{copy:03d}.txt"
+            (folder / name).write_text(variant(text, index), encoding="utf-8")
+    return folder
 
 
-def run_pool(name: str, workers: int, make: Callable[[], Any], requests: list[Any]) -> Run:
-    started = time.perf_counter()
-    pool = make()
-    startup = time.perf_counter() - started
-    with pool:
-        started = time.perf_counter()
-        results = list(pool.voice(requests, None))
-        seconds = time.perf_counter() - started
-    audio = sum(len(v.clip.samples) / v.clip.sample_rate for v in results)
-    assert len(results) == len(requests) and all(v.clip is not None for v in results)
-    return Run(name, workers, startup, seconds, len(results), audio)
+# --- the cluster --------------------------------------------------------------------------
 
 
-def empty_tasks(workers: int, count: int = 2000) -> tuple[float, float]:
-    """Seconds per empty task: a process pool, then a LocalCluster (windowed like DaskPool)."""
-    import multiprocessing
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(pool.map(_noop, range(workers * 4)))  # started
-        started = time.perf_counter()
-        list(pool.map(_noop, range(count)))
-        local = (time.perf_counter() - started) / count
 
-    import logging
-
+@contextlib.contextmanager
+def real_cluster(workers: int) -> Iterator[str]:
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each)."""
     import distributed
 
-    with (
-        distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet: Any = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "NARRATOR_THREADS": "1"}
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", str(port)]
+    processes = [subprocess.Popen([*scheduler, "--no-dashboard"], env=env, **quiet)]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"]
+    for _ in range(workers):
+        processes.append(subprocess.Popen([*worker, "--no-dashboard"], env=env, **quiet))
+    try:
+        with distributed.Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=30)
+
+
+@dataclass
+class ClientRun:
+    articles: int
+    episodes: int
+    audio: float
+    """Audio-seconds of the episodes built."""
+    cpu: float
+    """Client CPU seconds (user + system), start-up included."""
+    wall: float
+    synthesized: int
+
+    @property
+    def ms_per_audio_s(self) -> float:
+        return self.cpu / self.audio * 1000
+
+
+def client_build(folder: Path, out: Path, cache: Path, address: str, force: bool) -> ClientRun:
+    """``narrator build --scheduler`` in a process of its own; its CPU time and output."""
+    from narrator.publish.catalog import Catalog
+
+    command = [sys.executable, "-m", "narrator.cli", "build", str(folder), "-o", str(out)]
+    command += ["--cache-dir", str(cache), "-q", "--scheduler", address]
+    command += ["--force"] if force else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"narrator build failed:\n{result.stdout}{result.stderr}")
+    summary = result.stdout.strip().splitlines()[-1]
+    match = re.search(r"(\d+) synthesized", summary)
+    entries = Catalog.load(out).entries
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return ClientRun(
+        articles=len(list(folder.iterdir())),
+        episodes=len(entries),
+        audio=sum(e.duration for e in entries.values()),
+        cpu=cpu,
+        wall=wall,
+        synthesized=int(match.group(1)) if match else -1,
+    )
+
+
+def scheduler_tasks_per_s(address: str, count: int = 2000) -> float:
+    """Empty tasks through the scheduler, a window of 4 per worker outstanding."""
+    import distributed
+
+    with distributed.Client(address, set_as_default=False) as client:
+        workers = len(client.scheduler_info()["workers"])
         client.gather(client.map(_noop, range(workers * 4), pure=False))
         started = time.perf_counter()
         pending = distributed.as_completed(loop=client.loop)
@@ -153,42 +187,84 @@ def empty_tasks(workers: int, count: int = 2000) -> tuple[float, float]:
             if submitted < count:
                 pending.add(client.submit(_noop, submitted, pure=False))
                 submitted += 1
-        dask = (time.perf_counter() - started) / count
-    return local, dask
+        return count / (time.perf_counter() - started)
 
 
-def client_costs(clips: list[Any], requests: list[Any]) -> tuple[float, float, float]:
-    """Seconds per cache store; seconds of client work per audio-second; bytes per audio-second."""
-    from narrator.build.pipeline import build
-    from narrator.build.store import ClipCache, clip_key
+# --- what one core does, and what crosses the wire -----------------------------------------
+
+
+def per_core() -> tuple[float, float, float]:
+    """Audio-s/s of one process with one thread on the sample's sentences; mean audio-seconds
+    per sentence; bytes per audio-second a clip-per-task result (``Voiced``) pickles to."""
+    from narrator.build.episode import requests_for
+    from narrator.build.pipeline import plan
+    from narrator.config import load_config
+    from narrator.text.ingest import read_article
+    from narrator.voice.workers import Voiced, prepare, voice_one
+
+    config = load_config(None)
+    requests = requests_for(plan(read_article(SAMPLE), config), config)
+    prepare([requests[0][1]])
+    started = time.perf_counter()
+    clips = [voice_one(i, text, voice, None).clip for i, (text, voice) in enumerate(requests)]
+    seconds = time.perf_counter() - started
+    audio = sum(len(c.samples) / c.sample_rate for c in clips if c is not None)
+    wire = sum(len(pickle.dumps(Voiced(i, c), protocol=5)) for i, c in enumerate(clips)) / audio
+    return audio / seconds, audio / len(requests), wire
+
+
+def episode_wire(folder: Path, out: Path, cache: Path) -> tuple[float, float, float]:
+    """Pickled bytes per audio-second of the tasks (``EpisodeJob``: planned here, then
+    planned on the worker) and of their results (``EpisodeDone``), for the articles built
+    into ``out``."""
+    from narrator.build.episode import PlannedEpisode
+    from narrator.build.pipeline import build_key, collect_articles, plan
+    from narrator.build.remote import (
+        CoverRef,
+        EpisodeDone,
+        EpisodeJob,
+        EpisodeSettings,
+        SharedPaths,
+    )
     from narrator.config import load_config
     from narrator.publish.catalog import Catalog
-    from narrator.voice.synthesizer import Synthesizer
-    from narrator.voice.workers import Voiced
+    from narrator.publish.cover import ensure_cover
+    from narrator.text.ingest import read_article
+    from narrator.voice.render import voice_identity
 
-    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
-        cache = ClipCache(Path(tmp) / "cache")
-        started = time.perf_counter()
-        for (_, text, voice), clip in zip(requests, clips, strict=True):
-            cache.put(clip_key(text, voice), clip)
-        store = (time.perf_counter() - started) / len(clips)
+    config = load_config(None)
+    cover = ensure_cover(out, config.show)
+    entries = Catalog.load(out).entries
+    paths = SharedPaths(str(out), str(cache), str(out / ".narrator-cluster-0"), "0" * 32)
+    voices = dict.fromkeys([config.narration, config.quote])
+    identities = tuple((voice, voice_identity(voice)) for voice in voices)
+    ref = CoverRef(cover.file, cover.mime, "0" * 64)
+    sent = bare = returned = 0
+    for path in collect_articles([folder]):
+        article = read_article(path)
+        utterances = plan(article, config)
+        planned = PlannedEpisode(
+            article, tuple(utterances), build_key(article, utterances, config, cover)
+        )
+        entry = entries[article.slug]
+        settings = EpisodeSettings.of(config)
+        job = EpisodeJob(
+            article, planned, False, entry, settings, identities, ref, paths, None, None
+        )
+        sent += len(pickle.dumps(job, protocol=5))
+        job = EpisodeJob(article, None, False, entry, settings, identities, ref, paths, None, None)
+        bare += len(pickle.dumps(job, protocol=5))
+        done = EpisodeDone(article.slug, entry, synthesized=50, cached=1, worker="host:12345")
+        returned += len(pickle.dumps(done, protocol=5))
+    audio = sum(e.duration for e in entries.values())
+    return sent / audio, bare / audio, returned / audio
 
-        config = load_config(None)
-        out = Path(tmp) / "out"
-        build([SAMPLE], out, config, synthesizer=Synthesizer(cache=cache, jobs=1))  # warm up
-        times = []
-        for _ in range(3):
-            report = build(
-                [SAMPLE], out, config, force=True, synthesizer=Synthesizer(cache=cache, jobs=1)
-            )
-            assert report.clips_synthesized == 0, "the cache should hold every clip"
-            times.append(report.seconds)
-        duration = sum(e.duration for e in Catalog.load(out).entries.values())
-        assembly = statistics.median(times) / duration
 
-    audio = sum(len(c.samples) / c.sample_rate for c in clips)
-    wire = sum(len(pickle.dumps(Voiced(i, c), protocol=5)) for i, c in enumerate(clips)) / audio
-    return store, assembly, wire
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+# --- the estimate -------------------------------------------------------------------------
 
 
 def _duration(seconds: float) -> str:
@@ -202,20 +278,21 @@ def _duration(seconds: float) -> str:
 
 
 def estimate(
-    per_core_rate: float,
-    efficiency: float,
-    clip_audio: float,
-    store: float,
-    assembly: float,
+    core_rate: float,
+    client_per_audio_s: float,
+    client_startup: float,
+    tasks_per_s: float,
     wire: float,
+    shared_writes: float,
 ) -> list[str]:
     """Markdown: where each limit binds, then 10/100/1000 cores × 10k/100k articles."""
-    core_rate = per_core_rate * efficiency  # audio-seconds per second one cluster core adds
     limits = {
-        "one client: assembly, encoding, cache writes": 1 / (assembly + store / clip_audio),
-        "1 Gbit/s link into the client (117 MB/s)": 117e6 / wire,
-        "Dask scheduler at ~1,000 tasks/s": SCHEDULER_TASKS_PER_S * clip_audio,
-        "10 Gbit/s link into the client": 1170e6 / wire,
+        "one client: plan, submit, list (CPU per audio-second)": 1 / client_per_audio_s,
+        "the Dask scheduler (one task per episode)": tasks_per_s * ARTICLE_SECONDS,
+        "1 Gbit/s link into the client (plans out, entries back)": 117e6 / wire,
+        "shared filesystem at 10 Gbit/s (clip cache, chunks, MP3)": (
+            SHARED_FS_BYTES_PER_S / shared_writes
+        ),
     }
     lines = [
         "| limit | audio-s/s it allows | binds at about |",
@@ -225,102 +302,122 @@ def estimate(
             for name, rate in sorted(limits.items(), key=lambda kv: kv[1])
         ),
         "",
-        "| cores | synthesis alone | tasks/s | audio back | 10,000 articles"
+        "| cores | synthesis alone | episodes/s | client CPU busy | 10,000 articles"
         " | 100,000 articles | what binds |",
         "|---:|---:|---:|---:|---:|---:|---|",
     ]
+    binding = min(limits, key=lambda k: limits[k])
     for cores in (10, 100, 1000):
         rate = cores * core_rate
-        binding = min(limits, key=lambda k: limits[k])
         effective = min(rate, limits[binding])
         what = "synthesis" if rate <= limits[binding] else binding
         cells = []
         for articles in (10_000, 100_000):
             audio = articles * ARTICLE_SECONDS
-            cell = _duration(audio / effective)
+            seconds = audio / effective + client_startup
+            cell = _duration(seconds)
             if effective < rate:
                 cell += f" (synthesis alone {_duration(audio / rate)})"
             cells.append(cell)
+        busy = effective * client_per_audio_s
         lines.append(
-            f"| {cores} | {rate:,.0f} audio-s/s | {rate / clip_audio:,.0f}"
-            f" | {rate * wire / 1e6:,.0f} MB/s | {cells[0]} | {cells[1]} | {what} |"
+            f"| {cores} | {rate:,.0f} audio-s/s | {effective / ARTICLE_SECONDS:,.1f}"
+            f" | {busy:.0%} | {cells[0]} | {cells[1]} | {what} |"
         )
     return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--repeat", type=int, default=1, help="voice the sentences N times")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--articles", type=int, default=6)
     parser.add_argument("--readme", type=Path, help="replace the measured block in this file")
+    parser.add_argument(
+        "--per-core",
+        type=float,
+        help="also estimate with this many audio-s/s per cluster core (e.g. a quiet core's"
+        " rate: on a busy machine the one measured here is low)",
+    )
     args = parser.parse_args(argv)
 
     os.environ["NARRATOR_THREADS"] = "1"  # per-core figures: one onnxruntime thread
-    from narrator.voice.cluster import DaskPool
-    from narrator.voice.workers import Split, WorkerPool
-
-    requests = sentences(args.repeat)
-    voices = [v for _, _, v in requests]
     load = os.getloadavg()[0]
-    print(f"{len(requests)} sentences; load average {load:.2f} on {os.cpu_count()} cores")
+    print(f"load average {load:.2f} on {os.cpu_count()} cores", flush=True)
+    core_rate, clip_audio, clip_wire = per_core()
+    print(f"per core: {core_rate:.1f} audio-s/s", flush=True)
 
-    dask_run = run_pool(
-        f"LocalCluster ({args.workers} processes)",
-        args.workers,
-        lambda: DaskPool(f"local:{args.workers}", voices, threads=1),
-        requests,
-    )
-    pool_run = run_pool(
-        f"local pool ({args.workers} processes)",
-        args.workers,
-        lambda: WorkerPool(Split(args.workers, 1), voices),
-        requests,
-    )
-    seconds, audio, clips = per_core(requests)
-    compute = seconds / len(requests)
-    per_core_rate = audio / seconds
-    clip_audio = audio / len(requests)
-    empty_pool, empty_dask = empty_tasks(args.workers)
-    store, assembly, wire = client_costs(clips, requests)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp,
+        real_cluster(args.workers) as address,
+    ):
+        root = Path(tmp)
+        cache = root / "cache"
+        folder = write_articles(root / "articles", args.articles)
+        cold = client_build(folder, root / "out", cache, address, force=False)
+        print(f"cold: {cold}", flush=True)
+        shared_writes = (folder_bytes(cache) + folder_bytes(root / "out")) / cold.audio
+        sent, bare, returned = episode_wire(folder, root / "out", cache)
+        # Rebuilds from the warm cache, large enough that the workers plan the articles
+        # (PLAN_ON_WORKERS_FROM): the client's cost per extra episode.
+        copies = -(-PLAN_ON_WORKERS_FROM // args.articles)
+        few_folder = write_articles(root / "few", args.articles, copies)
+        client_build(few_folder, root / "few-out", cache, address, force=False)
+        few = client_build(few_folder, root / "few-out", cache, address, force=True)
+        many_folder = write_articles(root / "many", args.articles, 2 * copies)
+        client_build(many_folder, root / "many-out", cache, address, force=False)
+        many = client_build(many_folder, root / "many-out", cache, address, force=True)
+        print(f"warm: {few}\nwarm x2: {many}", flush=True)
+        tasks_per_s = scheduler_tasks_per_s(address)
 
-    rows = [
-        "| | start-up | clips/s | audio-s/s | per clip | overhead per clip |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| one process, one thread (per core) | – | {len(requests) / seconds:.2f}"
-        f" | {per_core_rate:.1f} | {compute * 1000:.0f} ms | – |",
-    ]
-    for run in (pool_run, dask_run):
-        rows.append(
-            f"| {run.name} | {run.startup:.1f} s | {run.clips_per_s:.2f} | {run.audio_per_s:.1f}"
-            f" | {run.seconds / run.clips * 1000:.0f} ms"
-            f" | {run.overhead_per_clip(compute) * 1000:+.0f} ms |"
-        )
-    rows.append("")
-    rows.append(
-        "(The local pool forks its workers and loads the voice inside its run; the"
-        " LocalCluster's start-up spawns them and loads the voice before it.)"
-    )
-    efficiency = min(1.0, dask_run.audio_per_s / (args.workers * per_core_rate))
+    per_episode = (many.cpu - few.cpu) / (many.episodes - few.episodes)
+    per_audio_s = (many.cpu - few.cpu) / (many.audio - few.audio)
+    startup = max(0.0, few.cpu - per_audio_s * few.audio)
+    cluster_rate = cold.audio / cold.wall
+    efficiency = min(1.0, cluster_rate / (args.workers * core_rate))
+    wire = sent + returned
     facts = [
-        f"- Sentences: {len(requests)}, {audio:.0f} s of audio, {clip_audio:.1f} s per clip"
-        f" on average; load average {load:.2f} on {os.cpu_count()} cores when it started.",
-        f"- Empty task round trip: process pool {empty_pool * 1e6:.0f} µs,"
-        f" LocalCluster {empty_dask * 1e6:.0f} µs ({1 / empty_dask:,.0f} tasks/s"
-        " through this machine's scheduler).",
-        f"- Client, per clip: storing it in the cache {store * 1000:.1f} ms"
-        " (float32 WAV, fsync, rename).",
-        f"- Client, per audio-second of episode: {assembly * 1000:.1f} ms to plan, read the"
-        f" cache, assemble, encode, tag and publish (forced build from a warm cache), i.e. one"
-        f" client finishes at most {1 / assembly:,.0f} audio-s/s.",
-        f"- Wire: {wire / 1000:.1f} kB per audio-second returned (float32 at"
-        f" {clips[0].sample_rate} Hz plus pickling), {wire * ARTICLE_SECONDS / 1e6:.1f} MB"
-        f" per five-minute article; the clip cache holds the same amount on disk"
-        f" ({wire * ARTICLE_SECONDS * 1e5 / 1e12:.1f} TB for 100,000 articles).",
-        f"- Cluster efficiency used below: {efficiency:.2f} of per-core throughput"
-        " (LocalCluster audio-s/s ÷ (workers × per-core audio-s/s), capped at 1).",
+        f"- Machine: {os.cpu_count()} cores, load average {load:.2f} when it started (other"
+        " work shares the cores: compare only figures of the same run).",
+        f"- Per core: {core_rate:.1f} audio-s/s (one process, one thread; {clip_audio:.1f} s"
+        " of audio per sentence on average).",
+        f"- Cold build on a real `dask scheduler` and {args.workers} `dask worker` processes:"
+        f" {cold.episodes} articles, {cold.audio:.0f} s of audio, {cold.synthesized} clips"
+        f" voiced, in {cold.wall:.1f} s ({cluster_rate:.1f} audio-s/s, {efficiency:.2f} of"
+        f" {args.workers} × per core, start-up included).",
+        f"- **Client CPU, cold build: {cold.cpu:.2f} s = {cold.ms_per_audio_s:.2f} ms per"
+        " audio-second** (user + system of the `narrator build` process, start-up, imports"
+        " and connecting included; target ≤ 1 ms).",
+        f"- Client CPU per extra episode (forced rebuilds of {few.episodes} and"
+        f" {many.episodes} articles from the warm cache, planned on the workers):"
+        f" {per_episode * 1000:.1f} ms, i.e."
+        f" {per_audio_s * 1000:.3f} ms per audio-second; fixed start-up about {startup:.2f} s.",
+        f"- Scheduler: {tasks_per_s:,.0f} empty tasks/s through this machine's"
+        " `dask scheduler` (one task per episode: a five-minute article is one task).",
+        f"- Wire: {sent:.0f} B per audio-second to the workers with the episode's plan"
+        f" ({bare:.0f} B with the article's text instead, when the workers plan it) and"
+        f" {returned:.0f} B back (its catalog entry): {wire * ARTICLE_SECONDS / 1e3:.0f} kB per"
+        f" five-minute article. One clip per task (`DaskPool`) sent {clip_wire / 1e3:.1f} kB"
+        " per audio-second back (float32 samples).",
+        f"- Shared folders: {shared_writes / 1e3:.1f} kB written per audio-second (clip"
+        " cache, encoded chunks and loudness data, MP3 and companions).",
     ]
-    table = estimate(per_core_rate, efficiency, clip_audio, store, assembly, wire)
-    block = [*rows, "", *facts, "", *table]
+    figures = (per_audio_s, startup, tasks_per_s, wire, shared_writes)
+    rate = core_rate * efficiency
+    block = [
+        *facts,
+        "",
+        f"Estimate with this run's rate per cluster core ({rate:.1f} audio-s/s: per core ×"
+        " efficiency):",
+        "",
+        *estimate(rate, *figures),
+    ]
+    if args.per_core:
+        block += [
+            "",
+            f"Estimate with `--per-core {args.per_core:g}` audio-s/s per cluster core:",
+            "",
+            *estimate(args.per_core, *figures),
+        ]
     print("\n".join(block))
     if args.readme:
         text = args.readme.read_text(encoding="utf-8")
@@ -330,7 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         head, rest = text.split(START, 1)
         tail = rest.split(END, 1)[1]
         stamp = time.strftime("%Y-%m-%d")
-        body = f"{START}\nMeasured {stamp}, `--workers {args.workers} --repeat {args.repeat}`:\n\n"
+        body = (
+            f"{START}\nMeasured {stamp}, `--workers {args.workers} --articles {args.articles}`:\n\n"
+        )
         args.readme.write_text(head + body + "\n".join(block) + f"\n{END}" + tail, "utf-8")
     return 0
 

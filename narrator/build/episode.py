@@ -1,4 +1,9 @@
-"""One episode: a voiced article → its MP3 and the files beside it, and its catalog entry.
+"""One episode: an article → its plan and build key → (voiced) its MP3 and the files
+beside it, and its catalog entry.
+
+Planning (``plan``, ``build_key``, ``is_current``) lives here beside the writing so
+that a cluster worker (``narrator.build.remote``) runs the very code the local
+build runs.
 
 The steps, in order: pair each sentence's clip with its utterance, assemble and
 level the audio, encode it, tag the MP3 (with chapters and transcript), write it
@@ -17,24 +22,32 @@ so importing this module (e.g. for ``describe``) stays light.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from narrator import __version__
 from narrator.build.atomic import AtomicFiles
 from narrator.build.checkpoints import checkpoint
 from narrator.config import Config
-from narrator.models import Article, Chapter, Clip, Cue, Utterance
+from narrator.errors import NarratorError
+from narrator.models import Article, Chapter, Clip, Cue, Utterance, Voice
 from narrator.publish.catalog import Catalog, Entry, guid_for
 from narrator.publish.cover import Cover
 from narrator.publish.page import PAGE_DATA, to_page_data
 from narrator.publish.transcripts import to_chapters_json, to_srt, to_vtt
+from narrator.text.normalize import speak
+from narrator.text.segment import segment_article
+from narrator.voice.render import voice_identity
 
 if TYPE_CHECKING:
     from narrator.audio.assemble import Assembled
     from narrator.build.store import ClipCache
     from narrator.publish.tags import Tags
+    from narrator.voice.synthesizer import Request, SynthesisFailed
 
 EPISODES_DIR = "episodes"
 """Folder of the output where episodes and their companion files go."""
@@ -59,6 +72,75 @@ class PlannedEpisode:
     utterances: tuple[Utterance, ...]
     key: str
     """``pipeline.build_key`` of the article: unchanged key, unchanged MP3."""
+
+
+def voice_for(utterance: Utterance, config: Config) -> Voice:
+    """Quotations get the quote voice; everything else the narration voice."""
+    return config.quote if utterance.segment.kind == "quote" else config.narration
+
+
+def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Request]:
+    """Every sentence of an article with the voice that speaks it, in reading order."""
+    return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
+
+
+def segment_label(utterance: Utterance, width: int = 40) -> str:
+    """How an error names a segment: its number, kind and opening words."""
+    segment = utterance.segment
+    text = " ".join(segment.text.split())
+    if len(text) > width:
+        text = text[:width].rsplit(" ", 1)[0] + "…"
+    return f"segment {segment.index} ({segment.kind}, {text!r})"
+
+
+def synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
+    """The failed sentence's error, naming the segment it belongs to."""
+    owners = [u for u in planned.utterances for _ in u.sentences]
+    return NarratorError(
+        f"{segment_label(owners[failed.index])}: {failed.message}",
+        path=failed.path,
+        hint=failed.hint,
+    )
+
+
+def plan(article: Article, config: Config) -> list[Utterance]:
+    """The spoken form of every segment of ``article`` (no audio yet)."""
+    lexicon = dict(config.lexicon)
+    utterances = [speak(segment, lexicon) for segment in segment_article(article)]
+    return [u for u in utterances if u.sentences]
+
+
+def build_key(
+    article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
+) -> str:
+    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
+    doc = {
+        "format": 3,
+        "narrator": __version__,
+        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
+        "voices": [voice_identity(config.narration), voice_identity(config.quote)],
+        "pauses": repr(config.pauses),
+        "audio": repr(config.audio),
+        "show": [config.show.title, config.show.author],
+        "article": [article.title, article.author, str(article.published), article.url],
+        "description": describe(article),
+        "cover": hashlib.sha256(cover.data).hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def is_current(previous: Entry | None, key: str, out_dir: Path) -> bool:
+    """Whether the episode on disk was built from the same key and is still whole.
+
+    Its MP3 must have the size the catalog lists (a file replaced or truncated by
+    hand is rebuilt), and the entry must list every companion file this version
+    writes (an episode built by an older version gets the new ones). A companion
+    file deleted by hand is not noticed.
+    """
+    if previous is None or previous.build_key != key or not has_companions(previous):
+        return False
+    mp3 = out_dir / mp3_name(previous.slug)
+    return mp3.is_file() and mp3.stat().st_size == previous.bytes
 
 
 def describe(article: Article) -> str:

@@ -14,12 +14,14 @@ The episode being written is left as it was (its files and its catalog entry
 are renamed together or not at all, ``narrator.build.atomic.atomic_files``);
 episodes written before it in the same build stay written and listed. A cache
 that cannot be written is only a warning (``narrator.build.store``).
+
+With a Dask scheduler (``Synthesizer.scheduler``), the voice and write steps run
+on the cluster's workers, one task per episode (``narrator.build.remote``): this
+process then only reads, plans, lists and publishes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -27,32 +29,30 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from narrator import __version__
 from narrator.build.atomic import atomic_files
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     PlannedEpisode,
-    describe,
-    has_companions,
-    mp3_name,
+    build_key,
+    is_current,
+    plan,
+    requests_for,
+    synthesis_error,
     write_episode,
 )
 from narrator.build.lock import lock_output
 from narrator.config import Config
 from narrator.errors import NarratorError, WriteFailed
-from narrator.models import Article, Clip, Utterance, Voice
-from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
+from narrator.models import Article, Clip
+from narrator.publish.catalog import CATALOG_NAME, Catalog
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import write_feed
 from narrator.publish.page import write_page
 from narrator.publish.recovery import load_catalog
 from narrator.text.ingest import SUPPORTED_EXTENSIONS, batch_rules, read_article
 from narrator.text.limits import check_article_size, check_file_size
-from narrator.text.normalize import speak
-from narrator.text.segment import segment_article
 from narrator.voice.cluster import ClusterError
-from narrator.voice.render import voice_identity
-from narrator.voice.synthesizer import Progress, Request, SynthesisFailed, Synthesizer
+from narrator.voice.synthesizer import Progress, SynthesisFailed, Synthesizer
 
 if TYPE_CHECKING:
     from narrator.build.store import ClipCache
@@ -63,6 +63,13 @@ ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
 """A folder is searched for files that ingest can read."""
 PUBLISH_EVERY_S = 2.0
 """During a batch, the feed is refreshed at most this often as episodes are replaced."""
+PLAN_ON_WORKERS_FROM = 64
+"""A cluster build of this many articles or more has the workers plan them too.
+
+Planning (segmenting, normalizing) is most of what the client does per article,
+about 20 ms for a four-minute one, which would cap one client at about 10,000
+audio-seconds per second. A smaller build plans here, so a build with nothing
+changed never connects to the cluster."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,8 @@ class BuildReport:
     """Sentences voiced by the fallback backend because the chosen one failed."""
     feed_written: bool = False
     seconds: float = 0.0
+    retried: list[str] = field(default_factory=list)
+    """Episodes built again on the cluster after a worker was lost building them."""
 
     def summary(self) -> str:
         episodes = len(self.built) + len(self.unchanged)
@@ -96,6 +105,12 @@ class BuildReport:
             f"{episodes} episode{'s' if episodes != 1 else ''}: {', '.join(parts)}; "
             f"{self.clips_cached} clips from cache, {self.clips_synthesized} synthesized"
             + (f" ({self.fallbacks} by the fallback voice)" if self.fallbacks else "")
+            + (
+                f"; {len(self.retried)} episode{'s' if len(self.retried) != 1 else ''}"
+                " retried after a worker was lost"
+                if self.retried
+                else ""
+            )
             + f"; {self.seconds:.1f} s"
         )
 
@@ -124,51 +139,6 @@ def collect_articles(paths: Sequence[Path]) -> list[Path]:
         else:
             raise NarratorError("no such file or folder", path=path)
     return found
-
-
-def voice_for(utterance: Utterance, config: Config) -> Voice:
-    """Quotations get the quote voice; everything else the narration voice."""
-    return config.quote if utterance.segment.kind == "quote" else config.narration
-
-
-def plan(article: Article, config: Config) -> list[Utterance]:
-    """The spoken form of every segment of ``article`` (no audio yet)."""
-    lexicon = dict(config.lexicon)
-    utterances = [speak(segment, lexicon) for segment in segment_article(article)]
-    return [u for u in utterances if u.sentences]
-
-
-def build_key(
-    article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
-) -> str:
-    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
-    doc = {
-        "format": 3,
-        "narrator": __version__,
-        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
-        "voices": [voice_identity(config.narration), voice_identity(config.quote)],
-        "pauses": repr(config.pauses),
-        "audio": repr(config.audio),
-        "show": [config.show.title, config.show.author],
-        "article": [article.title, article.author, str(article.published), article.url],
-        "description": describe(article),
-        "cover": hashlib.sha256(cover.data).hexdigest(),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def segment_label(utterance: Utterance, width: int = 40) -> str:
-    """How an error names a segment: its number, kind and opening words."""
-    segment = utterance.segment
-    text = " ".join(segment.text.split())
-    if len(text) > width:
-        text = text[:width].rsplit(" ", 1)[0] + "…"
-    return f"segment {segment.index} ({segment.kind}, {text!r})"
-
-
-def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Request]:
-    """Every sentence of an article with the voice that speaks it, in reading order."""
-    return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
 
 
 def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
@@ -297,15 +267,21 @@ def _build_locked(
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
     target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
     articles = _read_articles(sources, config, report)
-    work = _plan_changed(articles, target, force, report)
-    if work:
+    if synthesizer.scheduler and len(articles) >= PLAN_ON_WORKERS_FROM:
+        _build_on_cluster(articles, target, synthesizer, progress, report, force)
+        work = []
+    else:
+        work = _plan_changed(articles, target, force, report)
+    if work and synthesizer.scheduler:
+        _build_on_cluster(work, target, synthesizer, progress, report, force)
+    elif work:
         _voice_and_write(work, target, synthesizer, progress, report)
     catalog.save()
     checkpoint("before-feed")
     report.feed_written = _publish(target)
-    report.clips_synthesized = synthesizer.synthesized - counts[0]
-    report.clips_cached = synthesizer.cached - counts[1]
-    report.fallbacks = synthesizer.fallbacks - counts[2]
+    report.clips_synthesized += synthesizer.synthesized - counts[0]
+    report.clips_cached += synthesizer.cached - counts[1]
+    report.fallbacks += synthesizer.fallbacks - counts[2]
     return report
 
 
@@ -335,27 +311,13 @@ def _plan_changed(
                 raise NarratorError("nothing to say", path=article.source)
             key = build_key(article, utterances, target.config, target.cover)
             previous = target.catalog.entries.get(article.slug)
-            if not force and _unchanged(previous, key, target.out_dir):
+            if not force and is_current(previous, key, target.out_dir):
                 report.unchanged.append(article.slug)
                 continue
             work.append(PlannedEpisode(article, tuple(utterances), key))
         except NarratorError as exc:
             _fail(report, article, exc)
     return work
-
-
-def _unchanged(previous: Entry | None, key: str, out_dir: Path) -> bool:
-    """Whether the episode on disk was built from the same key and is still whole.
-
-    Its MP3 must have the size the catalog lists (a file replaced or truncated by
-    hand is rebuilt), and the entry must list every companion file this version
-    writes (an episode built by an older version gets the new ones). A companion
-    file deleted by hand is not noticed.
-    """
-    if previous is None or previous.build_key != key or not has_companions(previous):
-        return False
-    mp3 = out_dir / mp3_name(previous.slug)
-    return mp3.is_file() and mp3.stat().st_size == previous.bytes
 
 
 def _voice_and_write(
@@ -386,7 +348,7 @@ def _voice_and_write(
             planned = work[index]
             try:
                 if isinstance(outcome, SynthesisFailed):
-                    raise _synthesis_error(planned, outcome) from outcome
+                    raise synthesis_error(planned, outcome) from outcome
                 _write_and_list(planned, outcome, target, synthesizer.cache)
                 report.built.append(planned.article.slug)
                 if time.perf_counter() - published > PUBLISH_EVERY_S:
@@ -407,6 +369,76 @@ def _voice_and_write(
         for index, planned in enumerate(work):
             if index not in finished:
                 _fail(report, planned.article, NarratorError(exc.message, hint=exc.hint))
+
+
+def _build_on_cluster(
+    work: Sequence[PlannedEpisode | Article],
+    target: _Target,
+    synthesizer: Synthesizer,
+    progress: Progress | None,
+    report: BuildReport,
+    force: bool,
+) -> None:
+    """Have the workers of ``synthesizer.scheduler`` build each episode
+    (``narrator.build.remote``); list each as its entry comes back.
+
+    ``work`` holds episodes planned here, or, from ``PLAN_ON_WORKERS_FROM`` articles
+    on, the articles themselves: the workers then plan them too and build only
+    those that changed. As in a local build, a file a worker cannot write
+    (``WriteFailed``) stops the build.
+
+    The catalog is saved and the feed and page refreshed at most every
+    ``PUBLISH_EVERY_S``, and never taking more than about a tenth of the client's
+    time (both grow with the archive); the catalog is saved once more however the
+    batch ends. A lost cluster (``ClusterError``) ends the build.
+    """
+    from narrator.build.remote import ClusterBuild
+
+    assert synthesizer.scheduler is not None
+    cache = synthesizer.cache
+    if cache is not None:
+        cache.sweep_stale()  # leftovers of builds killed while writing (workers leave it)
+    checkpoint("before-synthesis")
+    published, cost = time.perf_counter(), 0.0
+    with ClusterBuild(
+        synthesizer.scheduler,
+        target.out_dir,
+        None if cache is None else cache.root,
+        fallback=synthesizer.fallback,
+        threads=synthesizer.threads,
+    ) as cluster:
+        try:
+            episodes = cluster.episodes(
+                work, target.config, target.cover, target.catalog, progress, force=force
+            )
+            for article, done in episodes:
+                report.clips_synthesized += done.synthesized
+                report.clips_cached += done.cached
+                report.fallbacks += done.fallbacks
+                if cache is not None:
+                    cache.stored += done.stored  # so that the build fits the cache at its end
+                if done.entry is None:
+                    failure = done.failure()
+                    if isinstance(failure, WriteFailed):  # the next episodes would fail too
+                        _publish_if_possible(target)
+                        raise failure
+                    _fail(report, article, failure)
+                    continue
+                if done.unchanged:
+                    report.unchanged.append(article.slug)
+                    continue
+                checkpoint("before-catalog")
+                target.catalog.put(done.entry)
+                report.built.append(article.slug)
+                if time.perf_counter() - published > max(PUBLISH_EVERY_S, 10 * cost):
+                    started = time.perf_counter()
+                    target.catalog.save()
+                    _publish(target)
+                    published = time.perf_counter()
+                    cost = published - started
+        finally:
+            target.catalog.save()  # every episode written so far stays listed
+            report.retried.extend(cluster.retried)
 
 
 def _write_and_list(
@@ -435,16 +467,6 @@ def _write_and_list(
         else:
             catalog.put(previous)
         raise
-
-
-def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> NarratorError:
-    """The failed sentence's error, naming the segment it belongs to."""
-    owners = [u for u in planned.utterances for _ in u.sentences]
-    return NarratorError(
-        f"{segment_label(owners[failed.index])}: {failed.message}",
-        path=failed.path,
-        hint=failed.hint,
-    )
 
 
 def _publish(target: _Target) -> bool:

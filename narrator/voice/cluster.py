@@ -1,31 +1,33 @@
-"""Voicing sentences on a Dask cluster (``narrator build --scheduler ...``).
+"""Dask for narrator: the connection, the workers' checks, and a pool of sentences.
 
-Only the synthesis of clips leaves this machine: everything else (planning,
-the clip cache, assembly, encoding, tags, catalog, feed) stays with the build,
-exactly as in a local build. ``DaskPool`` has the interface the ``Synthesizer``
-uses for its local ``WorkerPool`` (``VoicePool``), so the pipeline only
-chooses which pool to open.
+``narrator build --scheduler`` sends whole episodes to the workers
+(``narrator.build.remote``); this module holds what that needs and what the
+older sentence-by-sentence path (``DaskPool``) shares with it:
 
-What travels: each task carries one sentence's text, the ``Voice`` settings,
-the voice's identity string (backend version and model hash, as computed
-here, so that a worker with another voice model refuses instead of filling
-the cache with the wrong audio) and the fallback backend's name; each result
-carries the clip (float32 samples of 16-bit values and their rate, which the cache
-stores exactly) or a one-line error. Nothing else: no files, no cache, no configuration.
+- ``parse_scheduler`` checks an address (``tcp://HOST:8786``, or ``local:N`` for a
+  ``LocalCluster`` of N worker processes on this machine, for trying the path out,
+  tests and benchmarks);
+- ``Connection`` connects (or starts the ``LocalCluster``), waits for a first
+  worker, and turns a scheduler that cannot be reached or goes away into one
+  ``ClusterError``;
+- on the workers, ``configure_threads`` gives the backends their threads and
+  ``check_voice`` compares the worker's voice identity (backend version and model
+  hash) with the one the client computed, so that a worker with another voice
+  model refuses instead of filling the cache with the wrong audio.
 
-Each worker process loads the voice once (``get_backend`` keeps one backend per
+``DaskPool`` has the interface the ``Synthesizer`` uses for its local
+``WorkerPool`` (``VoicePool``): one task per sentence, each result the clip's
+samples (float32 of 16-bit values, about 88 kB per audio-second).
+``Synthesizer.voice_batches`` uses it when given a scheduler; the build no
+longer does, since the client then had to store, assemble and encode every
+clip itself. Tasks are submitted in a
+bounded window (``WINDOW_PER_THREAD`` per worker thread) and each result is
+handed on (and its future released) as soon as it arrives. A worker that dies
+loses nothing: the scheduler runs its tasks again elsewhere.
+
+Each worker process loads a voice once (``get_backend`` keeps one backend per
 process, and the backend keeps its loaded models) and keeps it for the whole
-build and any later build. Tasks are submitted in a bounded window
-(``WINDOW_PER_THREAD`` per worker thread, so memory stays bounded however many
-sentences the build has) and each result is handed on (and its future released)
-as soon as it arrives, so the cache holds every clip voiced before an
-interruption. A worker that dies loses nothing: the scheduler runs its tasks
-again elsewhere. A scheduler that cannot be reached, or that goes away, is a
-``ClusterError``: the build stops with one error line, having written nothing
-but the episodes already complete.
-
-``local:N`` starts a ``LocalCluster`` of N worker processes (one thread each)
-on this machine for trying the path out, tests and benchmarks.
+build and any later build.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ class VoiceMismatch(Exception):
     """This worker cannot make the audio the build expects (another model or version)."""
 
 
-def _setup(threads: int | None) -> None:
+def configure_threads(threads: int | None) -> None:
     """Once per worker process, before any voice loads: the backends' threads (the build's
     ``--threads``, else the worker's own ``NARRATOR_THREADS``, else one)."""
     from narrator.voice.backends import ThreadBudget, set_threads, threads_setting
@@ -151,20 +153,23 @@ def warm(voices: Sequence[Voice], threads: int | None) -> str:
     """Load ``voices`` in this worker process now (run on each worker as a build starts)."""
     from narrator.voice.workers import prepare
 
-    _setup(threads)
+    configure_threads(threads)
     prepare(voices)
     return socket.gethostname()
 
 
-def voice_task(index: int, text: str, voice: Voice, identity: str, fallback: str | None) -> Voiced:
-    """One sentence, on a worker: checks the voice is the build's, then ``voice_one``."""
+def check_voice(voice: Voice, identity: str) -> None:
+    """Raise ``VoiceMismatch`` unless this worker's ``voice`` has the build's ``identity``.
+
+    The first check in a worker process also sets its threads (``configure_threads``)
+    when no ``warm`` did. The identity is computed once per voice and process.
+    """
     from narrator.voice.render import voice_identity
-    from narrator.voice.workers import voice_one
 
     here = _identities.get(voice)
     if here is None:
         if not _identities:
-            _setup(None)
+            configure_threads(None)
         try:
             here = voice_identity(voice)
         except NarratorError as exc:
@@ -175,6 +180,13 @@ def voice_task(index: int, text: str, voice: Voice, identity: str, fallback: str
             f"worker on {socket.gethostname()} has another {voice.backend} voice "
             f"({here}, the build expects {identity})"
         )
+
+
+def voice_task(index: int, text: str, voice: Voice, identity: str, fallback: str | None) -> Voiced:
+    """One sentence, on a worker: checks the voice is the build's, then ``voice_one``."""
+    from narrator.voice.workers import voice_one
+
+    check_voice(voice, identity)
     return voice_one(index, text, voice, fallback)
 
 
@@ -198,45 +210,31 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-class DaskPool:
-    """Sentences voiced by the workers of a Dask cluster; results come back as they finish."""
+class Connection:
+    """A ``distributed.Client`` to the build's scheduler, and the ``LocalCluster`` of ``local:N``.
 
-    def __init__(
-        self,
-        scheduler: str,
-        voices: Sequence[Voice],
-        *,
-        threads: int | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        window: int | None = None,
-    ) -> None:
+    Opening it waits up to ``connect_timeout`` for the scheduler and up to
+    ``WORKERS_TIMEOUT`` for a first worker; either failing is a ``ClusterError``.
+    Shared by the sentence pool (``DaskPool``) and the episode build
+    (``narrator.build.remote``).
+    """
+
+    def __init__(self, scheduler: str, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.address = parse_scheduler(scheduler)
-        self._window = window
-        self._threads_seen = (0.0, 0)
         self._cluster: Any = None
         self._client: Any = None
+        self._threads_seen = (0.0, 0)
         try:
             import distributed
         except ImportError as exc:
             raise NarratorError(
                 "--scheduler needs Dask, which is not installed", hint=INSTALL_HINT
             ) from exc
-        self._debug = log.isEnabledFor(logging.DEBUG)
-        if not self._debug:
+        self.debug = log.isEnabledFor(logging.DEBUG)
+        if not self.debug:
             _quiet_dask()
         try:
             self._connect(distributed, connect_timeout)
-            voices = tuple(dict.fromkeys(voices))
-            started = time.perf_counter()
-            hosts = self.client.run(warm, voices, threads, on_error="return")
-            failed = {w: r for w, r in hosts.items() if isinstance(r, BaseException)}
-            for worker, error in failed.items():  # voice_task reports it properly if it matters
-                log.warning("Dask worker %s could not load the voice: %s", worker, error)
-            log.debug(
-                "voices loaded on %d Dask workers in %.1f s",
-                len(hosts) - len(failed),
-                time.perf_counter() - started,
-            )
         except BaseException:
             self.close()
             raise
@@ -250,7 +248,7 @@ class DaskPool:
                 processes=True,
                 threads_per_worker=1,
                 dashboard_address=None,
-                silence_logs=False if self._debug else logging.CRITICAL,
+                silence_logs=False if self.debug else logging.CRITICAL,
             )
             self._client = distributed.Client(self._cluster, set_as_default=False)
             return
@@ -272,20 +270,98 @@ class DaskPool:
 
     @property
     def client(self) -> Any:
-        """The ``distributed.Client`` (for tests and benchmarks)."""
+        """The ``distributed.Client`` (None once closed)."""
         return self._client
 
-    def window(self) -> int:
-        """How many tasks may be outstanding now (follows workers joining and leaving)."""
-        if self._window is not None:
-            return self._window
+    def threads(self) -> int:
+        """Task threads of all workers now (asked at most once a second)."""
         checked, threads = self._threads_seen
         now = time.monotonic()
         if now - checked > 1.0:
             workers = self._client.scheduler_info().get("workers", {})
             threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
             self._threads_seen = (now, threads)
-        return max(MIN_WINDOW, WINDOW_PER_THREAD * threads)
+        return threads
+
+    def lost(self) -> ClusterError:
+        """The error for a scheduler that went away during the build."""
+        return ClusterError(
+            f"lost the Dask scheduler at {self.address}",
+            hint="run the build again to go on: clips voiced so far are reused from the clip "
+            "cache (unless --no-cache)",
+        )
+
+    def fatal(self, exc: BaseException, future: Any) -> ClusterError | None:
+        """The ``ClusterError`` that ``exc`` (raised by ``future.result()``) means for the
+        whole build: a worker with another voice, or the scheduler gone; None when only
+        that task failed."""
+        from distributed.comm.core import CommClosedError
+
+        if isinstance(exc, VoiceMismatch):
+            return ClusterError(
+                f"a Dask worker cannot voice this build: {exc}",
+                hint="install the same narrator version and voice on every worker",
+            )
+        if isinstance(exc, (CommClosedError, OSError, TimeoutError)):
+            return self.lost()
+        if future.status == "cancelled" or self._client is None or self._client.status != "running":
+            return self.lost()
+        return None
+
+    def close(self) -> None:
+        """Disconnect; a ``local:N`` cluster is shut down, a remote one is left running."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        try:
+            if client is not None:
+                client.close(timeout=CONNECT_TIMEOUT)
+            if cluster is not None:
+                cluster.close(timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:  # the scheduler may already be gone
+            log.debug("closing the Dask client: %s", exc)
+
+
+class DaskPool:
+    """Sentences voiced by the workers of a Dask cluster; results come back as they finish."""
+
+    def __init__(
+        self,
+        scheduler: str,
+        voices: Sequence[Voice],
+        *,
+        threads: int | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        window: int | None = None,
+    ) -> None:
+        self._window = window
+        self._connection = Connection(scheduler, connect_timeout)
+        self.address = self._connection.address
+        try:
+            voices = tuple(dict.fromkeys(voices))
+            started = time.perf_counter()
+            hosts = self.client.run(warm, voices, threads, on_error="return")
+            failed = {w: r for w, r in hosts.items() if isinstance(r, BaseException)}
+            for worker, error in failed.items():  # voice_task reports it properly if it matters
+                log.warning("Dask worker %s could not load the voice: %s", worker, error)
+            log.debug(
+                "voices loaded on %d Dask workers in %.1f s",
+                len(hosts) - len(failed),
+                time.perf_counter() - started,
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (for tests and benchmarks)."""
+        return self._connection.client
+
+    def window(self) -> int:
+        """How many tasks may be outstanding now (follows workers joining and leaving)."""
+        if self._window is not None:
+            return self._window
+        return max(MIN_WINDOW, WINDOW_PER_THREAD * self._connection.threads())
 
     def voice(
         self, requests: Sequence[tuple[int, str, Voice]], fallback: str | None
@@ -308,9 +384,10 @@ class DaskPool:
     ) -> Iterator[Voiced]:
         import distributed
 
+        client = self.client
         batch = uuid.uuid4().hex[:12]
         as_completed: Any = distributed.as_completed
-        pending = as_completed(loop=self._client.loop)
+        pending = as_completed(loop=client.loop)
         outstanding: dict[str, Any] = {}
         counter = itertools.count()
 
@@ -321,7 +398,7 @@ class DaskPool:
                 if request is None:
                     return
                 index, text, voice = request
-                future = self._client.submit(
+                future = client.submit(
                     voice_task,
                     index,
                     text,
@@ -345,51 +422,28 @@ class DaskPool:
                 submit_more()
                 yield voiced
         finally:  # stopped early (an error, Ctrl-C): drop the rest (closing the pool also does)
-            if outstanding and self._client is not None:
-                self._client.cancel(list(outstanding.values()))
+            if outstanding and self.client is not None:
+                self.client.cancel(list(outstanding.values()))
             outstanding.clear()
 
     def _result(self, future: Any) -> Voiced:
-        from distributed.comm.core import CommClosedError
-
         try:
             voiced: Voiced = future.result()
             return voiced
-        except VoiceMismatch as exc:
-            raise ClusterError(
-                f"a Dask worker cannot voice this build: {exc}",
-                hint="install the same narrator version and voice on every worker",
-            ) from exc
         except NarratorError:
             raise
-        except (CommClosedError, OSError, TimeoutError) as exc:
-            raise self._lost() from exc
         except Exception as exc:
-            if future.status == "cancelled" or self._client.status != "running":
-                raise self._lost() from exc
+            fatal = self._connection.fatal(exc, future)
+            if fatal is not None:
+                raise fatal from exc
             raise ClusterError(
                 f"a task failed on the Dask cluster: {type(exc).__name__}: {exc}",
                 hint="see the worker's log; --debug shows the traceback",
             ) from exc
 
-    def _lost(self) -> ClusterError:
-        return ClusterError(
-            f"lost the Dask scheduler at {self.address}",
-            hint="run the build again to go on: clips voiced so far are reused from the clip "
-            "cache (unless --no-cache)",
-        )
-
     def close(self) -> None:
         """Disconnect; a ``local:N`` cluster is shut down, a remote one is left running."""
-        client, cluster = self._client, self._cluster
-        self._client = self._cluster = None
-        try:
-            if client is not None:
-                client.close(timeout=CONNECT_TIMEOUT)
-            if cluster is not None:
-                cluster.close(timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:  # the scheduler may already be gone
-            log.debug("closing the Dask client: %s", exc)
+        self._connection.close()
 
     def __enter__(self) -> DaskPool:
         return self

@@ -96,9 +96,12 @@ class Synthesizer:
     (gTTS after its retries) is voiced by the fallback instead, with a warning;
     such clips are never cached.
 
-    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), sentences are
-    voiced by the workers of that Dask cluster instead (``narrator.voice.cluster``);
-    everything else stays the same.
+    With a ``scheduler`` (``tcp://HOST:8786``, or ``local:N``), ``voice_batches``
+    voices sentences on the workers of that Dask cluster instead
+    (``narrator.voice.cluster.DaskPool``); everything else stays the same. The build
+    itself, given such a synthesizer, sends whole episodes to the cluster instead
+    (``narrator.build.remote``) and uses only its settings (scheduler, cache,
+    fallback, threads).
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class Synthesizer:
         jobs: int | None = None,
         threads: int | None = None,
         scheduler: str | None = None,
+        sweep_cache: bool = True,
     ) -> None:
         if scheduler:
             from narrator.voice.cluster import parse_scheduler, require_dask
@@ -123,6 +127,9 @@ class Synthesizer:
         self.cache = cache
         self.jobs = jobs
         self.threads = threads
+        self.sweep_cache = sweep_cache
+        """Whether ``voice_batches`` removes stale temporary files from the cache first
+        (a cluster worker leaves it to the build's client, which does it once)."""
         self._warm: WorkerPool | None = None
 
     def warm(self, voices: Sequence[Voice], few: bool = False) -> None:
@@ -187,7 +194,7 @@ class Synthesizer:
         (naming the request); the other batches carry on.
         """
         plan = _Plan.of(batches, self.cache)
-        if plan.todo and self.cache is not None:
+        if plan.todo and self.cache is not None and self.sweep_cache:
             self.cache.sweep_stale()  # leftovers of builds killed while writing a clip
         names = list(slugs) if slugs is not None else [str(i) for i in range(len(batches))]
         run = _Run(self, batches, plan, progress, names)

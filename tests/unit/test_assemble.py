@@ -82,7 +82,7 @@ def test_encoded_episode_lands_on_the_loudness_target_with_peak_ceiling() -> Non
 
 
 def test_second_voice_is_used_for_quotes_when_configured(tmp_path) -> None:
-    from narrator.build.pipeline import voice_for
+    from narrator.build.episode import voice_for
 
     config_file = tmp_path / "narrator.toml"
     config_file.write_text('[quote_voice]\nbackend = "gtts"\nname = "co.uk"\n', encoding="utf-8")
