@@ -194,12 +194,13 @@ def build(
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
-    from narrator.build.pipeline import build_files, collect_articles
+    from narrator.build.pipeline import build_files, collect_articles, whole_folders
     from narrator.voice.synthesizer import Synthesizer
 
     config = _config(ctx)
     # Listed once, here: a missing path fails before the output folder is touched.
-    sources = collect_articles(list(paths) or [ARTICLES_DIR])
+    given = list(paths) or [ARTICLES_DIR]
+    sources = collect_articles(given)
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     synthesizer = Synthesizer(  # a bad --scheduler (or no Dask) fails before the lock is taken
         fallback=fallback,
@@ -216,6 +217,7 @@ def build(
         progress=progress,
         synthesizer=synthesizer,
         wait=wait,
+        folders=whole_folders(given),
     )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from narrator.build.atomic import atomic_path, write_if_changed
 from narrator.build.checkpoints import checkpoint
+from narrator.build.identity import article_key, folder_of
 from narrator.config import Config
 from narrator.models import Article, Chapter, Clip, Cue, Utterance
 from narrator.publish.catalog import Catalog, Entry, guid_for
@@ -56,6 +57,8 @@ class PlannedEpisode:
     utterances: tuple[Utterance, ...]
     key: str
     """``pipeline.build_key`` of the article: unchanged key, unchanged MP3."""
+    input_key: str = ""
+    """``Entry.input_key`` of the article (its file and the settings), if known."""
 
 
 def describe(article: Article) -> str:
@@ -114,7 +117,7 @@ def write_episode(
     _write_companions(out_dir, extras, assembled.cues, chapters)
     return Entry(
         slug=article.slug,
-        guid=guid_for(article.slug),
+        guid=previous.guid if previous else guid_for(article.slug),
         first_published=first_published,
         title=article.title,
         description=describe(article),
@@ -128,7 +131,22 @@ def write_episode(
         build_key=planned.key,
         extras=extras,
         gain_db=assembled.gain_db,
+        key=article_key(article),
+        folder=folder_of(article.source),
+        input_key=planned.input_key,
     )
+
+
+def delete_episode(out_dir: Path, entry: Entry) -> None:
+    """Delete an episode's MP3 and companion files (those missing are skipped).
+
+    Only files of the output's episodes folder are touched, whatever the entry says.
+    """
+    episodes = (out_dir / EPISODES_DIR).resolve()
+    for name in (entry.file, *entry.extras.values()):
+        path = out_dir / name
+        if path.absolute().resolve().parent == episodes and path.is_file():
+            path.unlink()
 
 
 def _assemble(

@@ -1,8 +1,10 @@
 """The whole build: articles in, episodes, catalog, feed and page out.
 
-The steps: collect the article files, read and plan each article (ingest,
-segment, speak: these never touch the output folder), skip those whose build
-key is unchanged, voice the rest in one batch, write each episode as its clips
+The steps: collect the article files, read each article and find which
+episode it is (``narrator.build.identity``: its source, not its title, names
+it), drop the episodes whose article is gone from a folder built whole, plan
+each article (segment, speak: these never touch the output folder), skip those
+whose build key is unchanged, voice the rest in one batch, write each episode as its clips
 arrive (``narrator.build.episode``, atomically), then publish the feed and the
 page. An article that fails is reported and skipped; the others are still
 built and listed.
@@ -14,8 +16,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +25,13 @@ from narrator import __version__
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     PlannedEpisode,
+    delete_episode,
     describe,
     has_companions,
     mp3_name,
     write_episode,
 )
+from narrator.build.identity import gone, identify
 from narrator.build.lock import lock_output
 from narrator.config import Config
 from narrator.errors import NarratorError
@@ -70,6 +74,8 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    """Episodes taken out because their article left a folder built whole."""
     clips_synthesized: int = 0
     clips_cached: int = 0
     fallbacks: int = 0
@@ -80,6 +86,8 @@ class BuildReport:
     def summary(self) -> str:
         episodes = len(self.built) + len(self.unchanged)
         parts = [f"{len(self.unchanged)} unchanged", f"{len(self.built)} rebuilt"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return (
@@ -161,18 +169,6 @@ def requests_for(utterances: Sequence[Utterance], config: Config) -> list[Reques
     return [(s, voice_for(u, config)) for u in utterances for s in u.sentences]
 
 
-def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
-    """Articles whose slugs clash get ``-2``, ``-3``… in the order given (sorted file names),
-    so the same folder always gives each file the same episode."""
-    seen: dict[str, int] = {}
-    out = []
-    for article in articles:
-        count = seen.get(article.slug, 0)
-        seen[article.slug] = count + 1
-        out.append(article if count == 0 else replace(article, slug=f"{article.slug}-{count + 1}"))
-    return out
-
-
 def build(
     paths: Sequence[Path],
     out_dir: Path,
@@ -185,7 +181,8 @@ def build(
 ) -> BuildReport:
     """Build every article under ``paths`` (files, or folders: ``collect_articles``).
 
-    A missing path or an empty folder fails before the output is touched. See
+    A missing path or an empty folder fails before the output is touched. The folders
+    among ``paths`` are built whole: an episode whose article left one is removed. See
     ``build_files`` for the rest.
     """
     return build_files(
@@ -196,7 +193,14 @@ def build(
         progress=progress,
         synthesizer=synthesizer,
         wait=wait,
+        folders=whole_folders(paths),
     )
+
+
+def whole_folders(paths: Sequence[Path]) -> list[Path]:
+    """The folders among ``paths``: each is built whole, so an article gone from it is removed
+    (a file named on its own removes nothing else)."""
+    return [path for path in paths if path.is_dir()]
 
 
 def build_files(
@@ -208,6 +212,7 @@ def build_files(
     progress: Progress | None = None,
     synthesizer: Synthesizer | None = None,
     wait: float = 0.0,
+    folders: Sequence[Path] = (),
 ) -> BuildReport:
     """Build the article files ``sources`` (as ``collect_articles`` lists them) into
     ``out_dir`` and write the feed and the page.
@@ -217,6 +222,10 @@ def build_files(
     batch (``Synthesizer.voice_batches``) and write each episode as soon as its
     clips are ready. Without a ``synthesizer``, one with the default clip cache
     (``narrator.build.store.default_cache_dir()``) and one worker per core is used.
+
+    ``folders`` are the articles folders built whole (``whole_folders``): an episode of
+    one of them whose article is no longer there is removed (``narrator.build.identity.gone``):
+    out of the catalog, the feed and the page, its files deleted.
 
     The output folder is locked for the whole build (``narrator.build.lock``): another
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
@@ -228,7 +237,9 @@ def build_files(
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
     try:
         with lock_output(out_dir, wait=wait):
-            report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
+            report = _build_locked(
+                sources, folders, out_dir, config, force, progress, synthesizer
+            )
     finally:
         synthesizer.close()
     report.seconds = time.perf_counter() - started
@@ -264,6 +275,7 @@ class _Target:
 
 def _build_locked(
     sources: Sequence[Path],
+    folders: Sequence[Path],
     out_dir: Path,
     config: Config,
     force: bool,
@@ -279,13 +291,14 @@ def _build_locked(
         # Load the voices in worker processes while the articles are read and planned.
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
     target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
-    articles = _read_articles(sources, config, report)
+    articles = _identify(_read_articles(sources, config, report), folders, catalog, report)
     work = _plan_changed(articles, target, force, report)
     if work:
         _voice_and_write(work, target, synthesizer, progress, report)
     catalog.save()
     checkpoint("before-feed")
     report.feed_written = _publish(target)
+    _delete_retired(target)
     report.clips_synthesized = synthesizer.synthesized - counts[0]
     report.clips_cached = synthesizer.cached - counts[1]
     report.fallbacks = synthesizer.fallbacks - counts[2]
@@ -293,7 +306,7 @@ def _build_locked(
 
 
 def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport) -> list[Article]:
-    """Every article that can be read, slugs made unique; the others go to ``report.failed``."""
+    """Every article that can be read; the others go to ``report.failed``."""
     articles: list[Article] = []
     for source in sources:
         try:
@@ -301,7 +314,23 @@ def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport)
             articles.append(read_article(source, language=config.show.language))
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
-    return _unique_slugs(articles)
+    return articles
+
+
+def _identify(
+    articles: Sequence[Article], folders: Sequence[Path], catalog: Catalog, report: BuildReport
+) -> list[Article]:
+    """The articles with their episodes' slugs; episodes whose article is gone are retired
+    (their files are deleted once the feed and page no longer list them)."""
+    identified = identify(articles, catalog)
+    for article, same in identified.duplicates:
+        log.warning("%s: the same article as %s; left out", article.source, same.source)
+    unreadable = [failure.source for failure in report.failed]
+    for entry in gone(catalog, folders, identified.matched, unreadable):
+        catalog.retire(entry.slug)
+        report.removed.append(entry.slug)
+        log.info("%s: its article %s is gone; episode removed", entry.slug, entry.source)
+    return identified.articles
 
 
 def _plan_changed(
@@ -414,6 +443,13 @@ def _publish(target: _Target) -> bool:
     written = write_feed(out_dir, target.config.show, present, target.cover.file)
     write_page(out_dir, target.config.show, present, target.cover.file)
     return written
+
+
+def _delete_retired(target: _Target) -> None:
+    """Delete the files of every retired episode still on disk (after the feed and the page
+    stopped listing them, so a build killed in between leaves no link to a missing file)."""
+    for entry in target.catalog.retired.values():
+        delete_episode(target.out_dir, entry)
 
 
 def _fail(report: BuildReport, article: Article, exc: NarratorError) -> None:

@@ -1,7 +1,18 @@
 """The episode catalog kept beside the output: what was built, its GUID and first date.
 
-GUIDs and first-published dates must never change once an episode is out, or
-podcast apps show it again as new; the catalog remembers them across rebuilds.
+GUIDs, episode files and first-published dates must never change once an episode is out,
+or podcast apps show it again as new; the catalog remembers them across rebuilds. An
+episode belongs to its *source*, not its title: each entry records the article's identity
+key (``Entry.key``: a fetched page's normalised canonical URL, else the file's path
+relative to its articles folder) and the folder, and the slug, GUID and file it was given
+when first published stay with that source for good. A removed episode's entry is kept
+aside (``Catalog.retired``) so that its slug, and with it its GUID and file name, never
+pass to another article.
+
+Format versions: 2 keys entries by slug and records their identity; 1 (or none) is what
+narrator wrote before identities, entries by slug without keys. A version-1 catalog is
+read as it is (``Catalog.legacy``) and its entries are given their keys by the build
+that next reads the articles (``narrator.build.identity``), GUIDs and files kept.
 """
 
 from __future__ import annotations
@@ -15,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from narrator.build.atomic import write_if_changed
+from narrator.errors import NarratorError
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.json"
+CATALOG_VERSION = 2
+"""The format ``save`` writes; ``load`` reads it and every older one."""
 GUID_NAMESPACE = uuid.UUID("0b8d3c9e-0d7a-5d43-9a59-3e4c2b6f6a11")
 
 
@@ -48,6 +62,28 @@ class Entry:
     (``narrator.build.episode.COMPANIONS``)."""
     gain_db: float | None = None
     """The gain the episode's audio was made with (kept by the next build if it still fits)."""
+    key: str = ""
+    """The article's identity: a fetched page's normalised canonical URL, else the file's
+    name in its articles folder; empty in an entry of a version-1 catalog not yet upgraded."""
+    folder: str = ""
+    """The articles folder the article was read from (absolute, POSIX)."""
+    input_key: str = ""
+    """Hash of the article file's bytes and of everything else ``build_key`` depends on but
+    the article: equal → the episode is up to date without reading the article again."""
+
+    @property
+    def is_url(self) -> bool:
+        """Whether the identity is a URL (the same for every folder) rather than a file name."""
+        return is_url_key(self.key)
+
+    def article_file(self) -> Path:
+        """Where the article's file is (or was): its name in its articles folder."""
+        return Path(self.folder) / Path(self.source).name if self.folder else Path(self.source)
+
+
+def is_url_key(key: str) -> bool:
+    """Whether an identity key is a URL (a fetched page) rather than a file name."""
+    return "://" in key
 
 
 def guid_for(slug: str) -> str:
@@ -56,24 +92,50 @@ def guid_for(slug: str) -> str:
 
 
 class Catalog:
-    """Entries by slug, loaded from and saved to ``DIR/catalog.json``."""
+    """Entries by slug (each records its identity key), loaded from and saved to
+    ``DIR/catalog.json``; ``retired`` holds the entries of removed episodes by slug."""
 
-    def __init__(self, path: Path, entries: dict[str, Entry] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        entries: dict[str, Entry] | None = None,
+        retired: dict[str, Entry] | None = None,
+        *,
+        legacy: bool = False,
+    ):
         self.path = path
         self.entries: dict[str, Entry] = entries or {}
+        self.retired: dict[str, Entry] = retired or {}
+        self.legacy = legacy
+        """Loaded from a catalog without identities (format 1 or none): entries lack keys."""
 
     @classmethod
     def load(cls, out_dir: Path) -> Catalog:
         path = out_dir / CATALOG_NAME
+        retired: dict[str, Entry] = {}
+        legacy = False
         try:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            version = _version(raw, path)
+            legacy = version < CATALOG_VERSION
             entries = {slug: Entry(**data) for slug, data in raw.get("episodes", {}).items()}
+            retired = {slug: Entry(**data) for slug, data in raw.get("retired", {}).items()}
         except FileNotFoundError:
             entries = {}
         except (ValueError, TypeError) as exc:
             log.warning("%s is unreadable (%s); starting a new catalog", path, exc)
             entries = {}
-        return cls(path, entries)
+        return cls(path, entries, retired, legacy=legacy)
+
+    def taken(self) -> set[str]:
+        """Slugs no new episode may have: every listed and every retired one."""
+        return self.entries.keys() | self.retired.keys()
+
+    def retire(self, slug: str) -> Entry:
+        """Take an episode out of the catalog, keeping its entry aside (its slug stays taken)."""
+        entry = self.entries.pop(slug)
+        self.retired[slug] = entry
+        return entry
 
     def first_published(
         self, slug: str, now: dt.datetime | None = None, published: dt.date | None = None
@@ -96,9 +158,29 @@ class Catalog:
         self.entries[entry.slug] = entry
 
     def save(self) -> bool:
-        data = {
-            "version": 1,
+        data: dict[str, Any] = {
+            "version": CATALOG_VERSION,
             "episodes": {slug: asdict(e) for slug, e in sorted(self.entries.items())},
         }
+        if self.retired:
+            data["retired"] = {slug: asdict(e) for slug, e in sorted(self.retired.items())}
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return write_if_changed(self.path, text.encode("utf-8"))
+
+
+def _version(raw: dict[str, Any], path: Path) -> int:
+    """The catalog's format version (1 when it names none, as before versions).
+
+    A newer version than this narrator writes is an error rather than a fresh start:
+    starting over would give every episode a new identity.
+    """
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"version {version!r} is not a number")
+    if version > CATALOG_VERSION:
+        raise NarratorError(
+            f"catalog format {version} is newer than this narrator reads ({CATALOG_VERSION})",
+            path=path,
+            hint="upgrade narrator, or build into another folder",
+        )
+    return version

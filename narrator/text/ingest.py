@@ -111,6 +111,7 @@ def read_article(path: Path, *, language: str = "en") -> Article:
         url=draft.url,
         description=draft.description or _describe(blocks),
         updated=draft.updated,
+        url_key=draft.url_key,
     )
 
 
