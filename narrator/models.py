@@ -174,3 +174,6 @@ class Show:
     explicit: bool = False
     cover: Path | None = None
     link: str = ""
+    feed_limit: int = 0
+    """How many of the newest episodes ``feed.xml`` lists (0: all). Older ones stay on the
+    listening page and in the episodes folder; apps that already have them keep them."""

@@ -237,9 +237,7 @@ def build_files(
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
     try:
         with lock_output(out_dir, wait=wait):
-            report = _build_locked(
-                sources, folders, out_dir, config, force, progress, synthesizer
-            )
+            report = _build_locked(sources, folders, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
     report.seconds = time.perf_counter() - started

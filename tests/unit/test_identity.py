@@ -89,7 +89,7 @@ def test_a_retitled_article_keeps_its_guid_and_file_and_gets_the_new_title(
     seeds, out = tmp_path / "seeds", tmp_path / "out"
     _write(seeds, "story.txt", "Harbour Ligths")
     _build([seeds], out, config)
-    (guid, file), = _items(out).values()
+    ((guid, file),) = _items(out).values()
     first_published = Catalog.load(out).entries["harbour-ligths"].first_published
     _write(seeds, "story.txt", "Harbour Lights")
     report = _build([seeds], out, config)
@@ -108,7 +108,7 @@ def test_the_same_url_with_tracking_parameters_is_one_article(
     seeds, out = tmp_path / "seeds", tmp_path / "out"
     _snapshot(seeds, "a.html", "https://example.com/news/1", "Tide Tables", "High tide at noon.")
     _build([seeds], out, config)
-    (guid, file), = _items(out).values()
+    ((guid, file),) = _items(out).values()
     _snapshot(
         seeds,
         "b.html",
