@@ -82,7 +82,9 @@ def test_a_long_archive_is_split_into_linked_pages_newest_first(tmp_path: Path) 
     titles = [re.findall(r'<h2 id="ep-[^"]+-title">([^<]+)</h2>', page) for page in pages]
     assert [len(t) for t in titles] == [PAGE_EPISODES, PAGE_EPISODES, 5]
     assert titles[0][0] == f"Episode {len(entries)}" and titles[2][-1] == "Episode 1"
-    assert sum(titles, []) == [f"Episode {n}" for n in range(len(entries), 0, -1)]
+    assert [t for page in titles for t in page] == [
+        f"Episode {n}" for n in range(len(entries), 0, -1)
+    ]
     assert 'href="page-2.html" rel="next"' in pages[0] and 'rel="prev"' not in pages[0]
     assert 'href="index.html" rel="prev"' in pages[1] and 'href="page-3.html"' in pages[1]
     assert 'rel="next"' not in pages[2]
