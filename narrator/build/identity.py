@@ -48,9 +48,9 @@ class Identified:
 
     articles: list[Article] = field(default_factory=list)
     """Each article once, with the slug of its episode (kept, or new)."""
-    duplicates: list[tuple[Article, Article]] = field(default_factory=list)
-    """(article left out, the article it is the same as): one page in two snapshots, or one
-    file named twice."""
+    duplicates: list[tuple[Article, str]] = field(default_factory=list)
+    """(article left out, the file of the article it is the same as): one page in two
+    snapshots, or one file named twice."""
     matched: set[str] = field(default_factory=set)
     """Slugs of the catalog's episodes that an article of this build is."""
 
@@ -67,7 +67,9 @@ def legacy_slugs(articles: Iterable[Article]) -> list[str]:
     return out
 
 
-def identify(articles: Sequence[Article], catalog: Catalog) -> Identified:
+def identify(
+    articles: Sequence[Article], catalog: Catalog, known: Iterable[str] = ()
+) -> Identified:
     """Give each article the slug of its episode; update the matched entries' key and folder.
 
     Matching, per article: an entry with its key and folder; for a URL key, an entry with
@@ -76,12 +78,19 @@ def identify(articles: Sequence[Article], catalog: Catalog) -> Identified:
     if that entry's file is gone, for the slug its title gave before; a retired entry with
     its key (the article came back: same slug and GUID). Otherwise the article is new and
     gets a free slug. ``catalog.legacy`` is cleared: the catalog is saved in the new format.
+
+    ``known``: slugs of episodes already recognised by their unchanged article file (not
+    read again); no article of ``articles`` can be one of them.
     """
     result = Identified()
     index: dict[str, list[str]] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for slug in known:
+        entry = catalog.entries[slug]
+        result.matched.add(slug)
+        seen[(entry.key, "" if entry.is_url else entry.folder)] = entry.source
     for slug, entry in catalog.entries.items():
         index.setdefault(entry.key, []).append(slug)
-    seen: dict[tuple[str, str], Article] = {}
     pending: list[tuple[Article, str, str]] = []
     for article in articles:
         key, folder = article_key(article), folder_of(article.source)
@@ -89,7 +98,7 @@ def identify(articles: Sequence[Article], catalog: Catalog) -> Identified:
         if claim in seen:
             result.duplicates.append((article, seen[claim]))
             continue
-        seen[claim] = article
+        seen[claim] = str(article.source)
         pending.append((article, key, folder))
     placed: dict[int, str] = {}
     for number, (article, key, folder) in enumerate(pending):
@@ -102,12 +111,12 @@ def identify(articles: Sequence[Article], catalog: Catalog) -> Identified:
     retired = {(e.key, "" if e.is_url else e.folder): s for s, e in catalog.retired.items()}
     taken = catalog.taken()
     for number, (article, key, folder) in enumerate(pending):
-        known = placed.get(number) or _revive(catalog, retired, key, article, folder)
-        if known is None:
+        kept = placed.get(number) or _revive(catalog, retired, key, article, folder)
+        if kept is None:
             slug = _free_slug(article.slug, taken)
             taken.add(slug)
         else:
-            slug = known
+            slug = kept
             result.matched.add(slug)
             catalog.entries[slug] = _located(catalog.entries[slug], key, folder, article.source)
         result.articles.append(replace(article, slug=slug))

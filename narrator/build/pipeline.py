@@ -17,11 +17,12 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narrator import __version__
+from narrator.build.atomic import atomic_write
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     PlannedEpisode,
@@ -31,15 +32,16 @@ from narrator.build.episode import (
     mp3_name,
     write_episode,
 )
-from narrator.build.identity import gone, identify
+from narrator.build.identity import folder_of, gone, identify
 from narrator.build.lock import lock_output
+from narrator.build.versions import reading_fingerprint
 from narrator.config import Config
 from narrator.errors import NarratorError
 from narrator.models import Article, Clip, Utterance, Voice
 from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
 from narrator.publish.cover import Cover, ensure_cover
-from narrator.publish.feed import write_feed
-from narrator.publish.page import write_page
+from narrator.publish.feed import FEED_NAME, write_feed
+from narrator.publish.page import PAGE_NAME, page_digest, write_page
 from narrator.text.ingest import SUPPORTED_EXTENSIONS, read_article
 from narrator.text.limits import check_article_size, check_file_size
 from narrator.text.normalize import speak
@@ -136,23 +138,54 @@ def plan(article: Article, config: Config) -> list[Utterance]:
     return [u for u in utterances if u.sentences]
 
 
-def build_key(
-    article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
-) -> str:
-    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
-    doc = {
+def build_settings(config: Config, cover: Cover) -> dict[str, object]:
+    """The part of ``build_key`` that is the same for every article of a build."""
+    return {
         "format": 3,
         "narrator": __version__,
-        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
         "voices": [voice_identity(config.narration), voice_identity(config.quote)],
         "pauses": repr(config.pauses),
         "audio": repr(config.audio),
         "show": [config.show.title, config.show.author],
-        "article": [article.title, article.author, str(article.published), article.url],
-        "description": describe(article),
         "cover": hashlib.sha256(cover.data).hexdigest(),
     }
+
+
+def build_key(
+    article: Article,
+    utterances: Sequence[Utterance],
+    config: Config,
+    cover: Cover,
+    settings: dict[str, object] | None = None,
+) -> str:
+    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes).
+
+    ``settings``: ``build_settings(config, cover)``, when the caller has it already.
+    """
+    doc = {
+        **(settings or build_settings(config, cover)),
+        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
+        "article": [article.title, article.author, str(article.published), article.url],
+        "description": describe(article),
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def reading_key(config: Config, settings: dict[str, object]) -> str:
+    """What, beside an article's file, its ``build_key`` depends on: the build settings, how
+    articles are read and spoken (``reading_fingerprint``), the language and the lexicon."""
+    doc = {
+        "settings": settings,
+        "reading": reading_fingerprint(),
+        "language": config.show.language,
+        "lexicon": sorted(config.lexicon.items()),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def input_key(data: bytes, reading: str) -> str:
+    """``Entry.input_key`` of an article file's bytes under ``reading_key``."""
+    return hashlib.sha256(reading.encode() + b"\0" + data).hexdigest()
 
 
 def segment_label(utterance: Utterance, width: int = 40) -> str:
@@ -269,6 +302,10 @@ class _Target:
     cover: Cover
     catalog: Catalog
     """Updated and saved as each episode is written."""
+    settings: dict[str, object] = field(default_factory=dict)
+    """``build_settings`` of this build."""
+    reading: str = ""
+    """``reading_key`` of this build."""
 
 
 def _build_locked(
@@ -288,14 +325,17 @@ def _build_locked(
     if force or _edited_since_last_build(sources, out_dir):
         # Load the voices in worker processes while the articles are read and planned.
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
-    target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
-    articles = _identify(_read_articles(sources, config, report), folders, catalog, report)
-    work = _plan_changed(articles, target, force, report)
+    cover = ensure_cover(out_dir, config.show)
+    settings = build_settings(config, cover)
+    target = _Target(out_dir, config, cover, catalog, settings, reading_key(config, settings))
+    known, articles, inputs = _read_changed(sources, target, force, report)
+    articles = _identify(articles, known, folders, catalog, report)
+    work = _plan_changed(articles, inputs, target, force, report)
     if work:
         _voice_and_write(work, target, synthesizer, progress, report)
     catalog.save()
     checkpoint("before-feed")
-    report.feed_written = _publish(target)
+    report.feed_written = _publish(target, skip_unchanged=not force)
     _delete_retired(target)
     report.clips_synthesized = synthesizer.synthesized - counts[0]
     report.clips_cached = synthesizer.cached - counts[1]
@@ -303,26 +343,69 @@ def _build_locked(
     return report
 
 
-def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport) -> list[Article]:
-    """Every article that can be read; the others go to ``report.failed``."""
+def _read_changed(
+    sources: Sequence[Path], target: _Target, force: bool, report: BuildReport
+) -> tuple[set[str], list[Article], dict[Path, str]]:
+    """(slugs of the episodes whose article file is unchanged, every other article that can
+    be read, their ``Entry.input_key`` by file); the unreadable go to ``report.failed``.
+
+    An article is not read at all when its file lies where its catalog entry says, its
+    bytes and everything else its episode depends on (``reading_key``) are unchanged and
+    the episode is whole: the episode is unchanged (a no-op build of 2,000 articles then
+    reads each file's bytes once instead of reading and speaking it). ``force`` reads all.
+    """
+    catalog = target.catalog
+    by_file = {
+        entry.article_file(): slug
+        for slug, entry in catalog.entries.items()
+        if entry.input_key and entry.folder
+    }
+    known: set[str] = set()
     articles: list[Article] = []
+    inputs: dict[Path, str] = {}
     for source in sources:
         try:
             check_file_size(source)
-            articles.append(read_article(source, language=config.show.language))
+            key = input_key(source.read_bytes(), target.reading)
+        except (NarratorError, OSError):
+            key = ""  # read_article says what is wrong
+        slug = by_file.get(Path(folder_of(source)) / source.name)
+        entry = catalog.entries.get(slug) if slug else None
+        if (
+            not force
+            and entry is not None
+            and key
+            and entry.input_key == key
+            and entry.slug not in known
+            and _whole(entry, target.out_dir)
+        ):
+            known.add(entry.slug)
+            report.unchanged.append(entry.slug)
+            if entry.source != str(source):
+                catalog.entries[entry.slug] = replace(entry, source=str(source))
+            continue
+        try:
+            check_file_size(source)
+            articles.append(read_article(source, language=target.config.show.language))
+            inputs[source] = key
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
-    return articles
+    return known, articles, inputs
 
 
 def _identify(
-    articles: Sequence[Article], folders: Sequence[Path], catalog: Catalog, report: BuildReport
+    articles: Sequence[Article],
+    known: set[str],
+    folders: Sequence[Path],
+    catalog: Catalog,
+    report: BuildReport,
 ) -> list[Article]:
-    """The articles with their episodes' slugs; episodes whose article is gone are retired
-    (their files are deleted once the feed and page no longer list them)."""
-    identified = identify(articles, catalog)
+    """The articles with their episodes' slugs (``known``: episodes already recognised by
+    their unchanged file); episodes whose article is gone are retired (their files are
+    deleted once the feed and page no longer list them)."""
+    identified = identify(articles, catalog, known)
     for article, same in identified.duplicates:
-        log.warning("%s: the same article as %s; left out", article.source, same.source)
+        log.warning("%s: the same article as %s; left out", article.source, same)
     unreadable = [failure.source for failure in report.failed]
     for entry in gone(catalog, folders, identified.matched, unreadable):
         catalog.retire(entry.slug)
@@ -332,39 +415,57 @@ def _identify(
 
 
 def _plan_changed(
-    articles: Sequence[Article], target: _Target, force: bool, report: BuildReport
+    articles: Sequence[Article],
+    inputs: dict[Path, str],
+    target: _Target,
+    force: bool,
+    report: BuildReport,
 ) -> list[PlannedEpisode]:
-    """The articles whose episode must be (re)built, planned; unchanged ones go to the report."""
+    """The articles whose episode must be (re)built, planned; unchanged ones go to the report
+    (their entry learns its ``input_key``, so the next build need not read them)."""
     work: list[PlannedEpisode] = []
+    catalog = target.catalog
     for article in articles:
         try:
             check_article_size(article)
             utterances = plan(article, target.config)
             if not utterances:
                 raise NarratorError("nothing to say", path=article.source)
-            key = build_key(article, utterances, target.config, target.cover)
-            previous = target.catalog.entries.get(article.slug)
+            key = build_key(article, utterances, target.config, target.cover, target.settings)
+            given = inputs.get(article.source, "")
+            previous = catalog.entries.get(article.slug)
             if not force and _unchanged(previous, key, target.out_dir):
+                assert previous is not None
                 report.unchanged.append(article.slug)
+                if given and previous.input_key != given:
+                    catalog.entries[article.slug] = replace(previous, input_key=given)
                 continue
-            work.append(PlannedEpisode(article, tuple(utterances), key))
+            work.append(PlannedEpisode(article, tuple(utterances), key, given))
         except NarratorError as exc:
             _fail(report, article, exc)
     return work
 
 
 def _unchanged(previous: Entry | None, key: str, out_dir: Path) -> bool:
-    """Whether the episode on disk was built from the same key and is still whole.
+    """Whether the episode on disk was built from the same key and is still whole."""
+    return previous is not None and previous.build_key == key and _whole(previous, out_dir)
+
+
+def _whole(entry: Entry, out_dir: Path) -> bool:
+    """Whether the episode's files are as its entry lists them.
 
     Its MP3 must have the size the catalog lists (a file replaced or truncated by
     hand is rebuilt), and the entry must list every companion file this version
     writes (an episode built by an older version gets the new ones). A companion
     file deleted by hand is not noticed.
     """
-    if previous is None or previous.build_key != key or not has_companions(previous):
+    if not has_companions(entry):
         return False
-    mp3 = out_dir / mp3_name(previous.slug)
-    return mp3.is_file() and mp3.stat().st_size == previous.bytes
+    mp3 = out_dir / mp3_name(entry.slug)
+    try:
+        return mp3.stat().st_size == entry.bytes
+    except OSError:
+        return False
 
 
 def _voice_and_write(
@@ -434,13 +535,40 @@ def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> Narrat
     )
 
 
-def _publish(target: _Target) -> bool:
-    """Write the feed and the listening page for every episode on disk; True if the feed changed."""
+PUBLISHED_NAME = ".narrator-published"
+"""In the output folder: the hash of what the feed and the pages were last written from."""
+
+
+def _publish(target: _Target, *, skip_unchanged: bool = False) -> bool:
+    """Write the feed and the listening page for every episode on disk; True if the feed changed.
+
+    ``skip_unchanged``: write nothing when they were last written from the same entries,
+    show settings, cover, templates and narrator version (``PUBLISHED_NAME``), so a no-op
+    build of a long archive does not render every page to find it unchanged. A page
+    deleted by hand is then written again only when something changes (or with ``--force``).
+    """
     out_dir = target.out_dir
     present = [e for e in target.catalog.entries.values() if (out_dir / e.file).is_file()]
-    written = write_feed(out_dir, target.config.show, present, target.cover.file)
-    write_page(out_dir, target.config.show, present, target.cover.file)
+    show = target.config.show
+    doc = [__version__, page_digest(), repr(show), target.cover.file, [asdict(e) for e in present]]
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    marker = out_dir / PUBLISHED_NAME
+    if skip_unchanged and _published(marker, out_dir) == digest:
+        return False
+    written = write_feed(out_dir, show, present, target.cover.file)
+    write_page(out_dir, show, present, target.cover.file)
+    atomic_write(marker, digest.encode())
     return written
+
+
+def _published(marker: Path, out_dir: Path) -> str | None:
+    """The hash the feed and pages were last written from (None if they are not all there)."""
+    try:
+        if (out_dir / FEED_NAME).is_file() and (out_dir / PAGE_NAME).is_file():
+            return marker.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    return None
 
 
 def _delete_retired(target: _Target) -> None:

@@ -81,6 +81,15 @@ def _template(name: str) -> str:
 PAGE_DATA_VERSION = 1
 
 
+def page_digest() -> str:
+    """A hash of the page's templates (markup, style, script): a build compares it to know
+    whether the pages it wrote last are still what it would write."""
+    digest = hashlib.sha256()
+    for name in ("index.html", "page.css", "page.js"):
+        digest.update(_template(name).encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
 def to_page_data(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> str:
     """What the page shows of one episode besides its catalog entry, as compact JSON.
 
