@@ -371,15 +371,21 @@ def add(
     show_default=True,
     help="Articles folder.",
 )
+@_OUT_OPTION
 @click.pass_context
-def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path) -> None:
-    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug."""
-    from narrator.web.remove import remove_article
+def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path, out_dir: Path) -> None:
+    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug.
 
+    The next build takes their episodes out of the feed, the page and the episodes folder.
+    A slug is looked up in the catalog of the output folder (-o).
+    """
+    from narrator.web.remove import episode_files, remove_article
+
+    episodes = episode_files(out_dir)
     failed = False
     for target in targets:
         try:
-            click.echo(f"removed {remove_article(articles_dir, target)}")
+            click.echo(f"removed {remove_article(articles_dir, target, episodes)}")
         except NarratorError as exc:
             click.echo(f"Error: {exc}", err=True)
             failed = True

@@ -235,3 +235,54 @@ def test_a_newer_catalog_is_an_error_not_a_fresh_start(tmp_path: Path) -> None:
     (tmp_path / "catalog.json").write_text('{"version": 99, "episodes": {}}', encoding="utf-8")
     with pytest.raises(NarratorError, match="newer"):
         Catalog.load(tmp_path)
+
+
+def test_an_unchanged_article_is_not_read_again(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+    from types import MappingProxyType
+
+    from narrator.build import pipeline
+
+    seeds, out = tmp_path / "seeds", tmp_path / "out"
+    _write(seeds, "one.txt", "First Story")
+    edited = _write(seeds, "two.txt", "Second Story")
+    _build([seeds], out, config)
+    read: list[str] = []
+    real = pipeline.read_article
+
+    def counting(path: Path, **kwargs: str):  # type: ignore[no-untyped-def]
+        read.append(path.name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_article", counting)
+    report = _build([seeds], out, config)
+    assert read == [] and sorted(report.unchanged) == ["first-story", "second-story"]
+    _write(seeds, "two.txt", "Second Story", "An edit.")
+    report = _build([seeds], out, config)
+    assert read == ["two.txt"] and report.built == ["second-story"]
+    # A setting every article depends on: each is read again (and found unchanged here).
+    read.clear()
+    lexicon = dataclasses.replace(config, lexicon=MappingProxyType({"zebra": "zee bra"}))
+    report = _build([seeds], out, lexicon)
+    assert sorted(read) == ["one.txt", "two.txt"] and not report.built
+    assert edited.exists()
+
+
+def test_a_no_op_build_leaves_the_feed_and_pages_alone(tmp_path: Path, config: Config) -> None:
+    seeds, out = tmp_path / "seeds", tmp_path / "out"
+    _write(seeds, "one.txt", "First Story")
+    _build([seeds], out, config)
+    stamps = {name: (out / name).stat().st_mtime_ns for name in ("feed.xml", "index.html")}
+    report = _build([seeds], out, config)
+    assert not report.feed_written
+    assert {name: (out / name).stat().st_mtime_ns for name in stamps} == stamps
+    # A show setting the feed shows: both are written again.
+    import dataclasses
+
+    retitled = dataclasses.replace(
+        config, show=dataclasses.replace(config.show, description="New words.")
+    )
+    assert _build([seeds], out, retitled).feed_written
+    assert "New words." in (out / "index.html").read_text(encoding="utf-8")
