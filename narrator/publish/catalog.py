@@ -17,11 +17,13 @@ that next reads the articles (``narrator.build.identity``), GUIDs and files kept
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,9 @@ class Entry:
     """The article's identity: a fetched page's normalised canonical URL, else the file's
     name in its articles folder; empty in an entry of a version-1 catalog not yet upgraded."""
     folder: str = ""
-    """The articles folder the article was read from (absolute, POSIX)."""
+    """The articles folder the article was read from (absolute, POSIX). On disk it is
+    relative to the output folder, so a published ``catalog.json`` tells no one where the
+    articles lie on this machine, and a project moved as a whole keeps its folders."""
     input_key: str = ""
     """Hash of the article file's bytes and of everything else ``build_key`` depends on but
     the article: equal → the episode is up to date without reading the article again."""
@@ -118,8 +122,9 @@ class Catalog:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             version = _version(raw, path)
             legacy = version < CATALOG_VERSION
-            entries = {slug: Entry(**data) for slug, data in raw.get("episodes", {}).items()}
-            retired = {slug: Entry(**data) for slug, data in raw.get("retired", {}).items()}
+            home = path.parent.resolve()
+            entries = {s: _from_disk(d, home) for s, d in raw.get("episodes", {}).items()}
+            retired = {s: _from_disk(d, home) for s, d in raw.get("retired", {}).items()}
         except FileNotFoundError:
             entries = {}
         except (ValueError, TypeError) as exc:
@@ -158,12 +163,13 @@ class Catalog:
         self.entries[entry.slug] = entry
 
     def save(self) -> bool:
+        home = self.path.parent.resolve()
         data: dict[str, Any] = {
             "version": CATALOG_VERSION,
-            "episodes": {slug: asdict(e) for slug, e in sorted(self.entries.items())},
+            "episodes": {slug: _to_disk(e, home) for slug, e in sorted(self.entries.items())},
         }
         if self.retired:
-            data["retired"] = {slug: asdict(e) for slug, e in sorted(self.retired.items())}
+            data["retired"] = {slug: _to_disk(e, home) for slug, e in sorted(self.retired.items())}
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         return write_if_changed(self.path, text.encode("utf-8"))
 
@@ -184,3 +190,22 @@ def _version(raw: dict[str, Any], path: Path) -> int:
             hint="upgrade narrator, or build into another folder",
         )
     return version
+
+
+def _to_disk(entry: Entry, home: Path) -> dict[str, Any]:
+    """An entry as ``catalog.json`` holds it: ``folder`` relative to the output folder."""
+    data = asdict(entry)
+    if entry.folder:
+        # On another drive (Windows) only the absolute path names it.
+        with contextlib.suppress(ValueError):
+            data["folder"] = Path(os.path.relpath(entry.folder, home)).as_posix()
+    return data
+
+
+def _from_disk(data: dict[str, Any], home: Path) -> Entry:
+    """An entry of ``catalog.json`` with its ``folder`` absolute again."""
+    entry = Entry(**data)
+    if entry.folder and not Path(entry.folder).is_absolute():
+        folder = Path(os.path.normpath(home / entry.folder)).as_posix()
+        entry = replace(entry, folder=folder)
+    return entry

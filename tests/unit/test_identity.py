@@ -286,3 +286,21 @@ def test_a_no_op_build_leaves_the_feed_and_pages_alone(tmp_path: Path, config: C
     )
     assert _build([seeds], out, retitled).feed_written
     assert "New words." in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_catalog_names_folders_relative_to_the_output(tmp_path: Path, config: Config) -> None:
+    project = tmp_path / "project"
+    seeds, out = project / "seeds", project / "audio"
+    _write(seeds, "one.txt", "First Story")
+    _build([seeds], out, config)
+    raw = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
+    assert raw["episodes"]["first-story"]["folder"] == "../seeds"
+    assert str(tmp_path) not in (out / "catalog.json").read_text(encoding="utf-8").replace(
+        raw["episodes"]["first-story"]["source"], ""
+    )
+    assert Catalog.load(out).entries["first-story"].folder == seeds.resolve().as_posix()
+    # The project moved as a whole: the same episodes, nothing rebuilt or removed.
+    moved = tmp_path / "moved"
+    project.rename(moved)
+    report = _build([moved / "seeds"], moved / "audio", config)
+    assert report.unchanged == ["first-story"] and not report.built and not report.removed
