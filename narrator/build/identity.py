@@ -77,7 +77,7 @@ def identify(
     or renamed); an entry without a key (from a version-1 catalog) for the same file, else,
     if that entry's file is gone, for the slug its title gave before; a retired entry with
     its key (the article came back: same slug and GUID). Otherwise the article is new and
-    gets a free slug. ``catalog.legacy`` is cleared: the catalog is saved in the new format.
+    gets a free slug.
 
     ``known``: slugs of episodes already recognised by their unchanged article file (not
     read again); no article of ``articles`` can be one of them.
@@ -120,7 +120,6 @@ def identify(
             result.matched.add(slug)
             catalog.entries[slug] = _located(catalog.entries[slug], key, folder, article.source)
         result.articles.append(replace(article, slug=slug))
-    catalog.legacy = False
     return result
 
 

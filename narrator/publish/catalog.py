@@ -11,7 +11,7 @@ pass to another article.
 
 Format versions: 2 keys entries by slug and records their identity; 1 (or none) is what
 narrator wrote before identities, entries by slug without keys. A version-1 catalog is
-read as it is (``Catalog.legacy``) and its entries are given their keys by the build
+read as it is, its entries without keys, and they are given their keys by the build
 that next reads the articles (``narrator.build.identity``), GUIDs and files kept.
 """
 
@@ -104,24 +104,18 @@ class Catalog:
         path: Path,
         entries: dict[str, Entry] | None = None,
         retired: dict[str, Entry] | None = None,
-        *,
-        legacy: bool = False,
     ):
         self.path = path
         self.entries: dict[str, Entry] = entries or {}
         self.retired: dict[str, Entry] = retired or {}
-        self.legacy = legacy
-        """Loaded from a catalog without identities (format 1 or none): entries lack keys."""
 
     @classmethod
     def load(cls, out_dir: Path) -> Catalog:
         path = out_dir / CATALOG_NAME
         retired: dict[str, Entry] = {}
-        legacy = False
         try:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            version = _version(raw, path)
-            legacy = version < CATALOG_VERSION
+            _version(raw, path)
             home = path.parent.resolve()
             entries = {s: _from_disk(d, home) for s, d in raw.get("episodes", {}).items()}
             retired = {s: _from_disk(d, home) for s, d in raw.get("retired", {}).items()}
@@ -130,7 +124,7 @@ class Catalog:
         except (ValueError, TypeError) as exc:
             log.warning("%s is unreadable (%s); starting a new catalog", path, exc)
             entries = {}
-        return cls(path, entries, retired, legacy=legacy)
+        return cls(path, entries, retired)
 
     def taken(self) -> set[str]:
         """Slugs no new episode may have: every listed and every retired one."""
