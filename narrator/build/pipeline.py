@@ -59,6 +59,8 @@ ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
 """A folder is searched for files that ingest can read."""
 PUBLISH_EVERY_S = 2.0
 """During a batch, the feed is refreshed at most this often as episodes are replaced."""
+PUBLISH_SHARE = 0.1
+"""...and takes at most this share of the batch's time (a long archive's pages take a while)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,7 +479,8 @@ def _voice_and_write(
 ) -> None:
     """Voice every planned episode in one batch; write each as soon as its clips are ready.
 
-    The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile. An
+    The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile, and less
+    often when writing them takes more than ``PUBLISH_SHARE`` of that time. An
     article whose synthesis or writing fails is reported and the others go on; if the
     workers themselves fail, every article not yet written is reported with that
     error. A lost cluster (``ClusterError``) ends the build.
@@ -486,6 +489,7 @@ def _voice_and_write(
     batches = [requests_for(planned.utterances, target.config) for planned in work]
     finished: set[int] = set()
     published = time.perf_counter() - PUBLISH_EVERY_S
+    interval = PUBLISH_EVERY_S
     try:
         for index, outcome in synthesizer.voice_batches(
             batches, progress, [planned.article.slug for planned in work]
@@ -497,11 +501,13 @@ def _voice_and_write(
                     raise _synthesis_error(planned, outcome) from outcome
                 _write_and_list(planned, outcome, target, synthesizer.cache)
                 report.built.append(planned.article.slug)
-                if time.perf_counter() - published > PUBLISH_EVERY_S:
+                if time.perf_counter() - published > interval:
                     # The MP3 was replaced in place: list its new length soon, not
                     # only when the whole batch is done.
+                    started = time.perf_counter()
                     _publish(target)
                     published = time.perf_counter()
+                    interval = max(PUBLISH_EVERY_S, (published - started) / PUBLISH_SHARE)
             except NarratorError as exc:
                 _fail(report, planned.article, exc)
     except ClusterError:  # the cluster is gone: stop, and leave the output as it was
