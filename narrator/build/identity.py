@@ -12,9 +12,10 @@ when the episode is first published: the title's slug, with ``-2``, ``-3``… wh
 episode, listed or retired, already has it. A retitled article keeps its slug.
 
 Where the rules fail: renaming an article's file (or a snapshot's canonical URL changing)
-is a new article, and the old one is removed; a project folder moved or renamed as a whole
-is recognised (an entry whose file is gone is adopted by the file of the same name), but a
-folder renamed while another folder of the build holds a file of the same name is not.
+is a new article, and the old one is removed; an articles folder moved or renamed is
+recognised (an entry whose folder is gone is adopted by a file of the same name), but when
+several folders are built into one output, one of them renamed may pass its episodes to
+files of the same names in another.
 """
 
 from __future__ import annotations
@@ -73,10 +74,10 @@ def identify(
     """Give each article the slug of its episode; update the matched entries' key and folder.
 
     Matching, per article: an entry with its key and folder; for a URL key, an entry with
-    its key from any folder; an entry with its key whose file is gone (the folder was moved
-    or renamed); an entry without a key (from a version-1 catalog) for the same file, else,
-    if that entry's file is gone, for the slug its title gave before; a retired entry with
-    its key (the article came back: same slug and GUID). Otherwise the article is new and
+    its key from any folder; an entry with its key whose folder is gone (moved or renamed);
+    an entry without a key (from a version-1 catalog) for the same file, else, if that
+    entry's file is gone, for the slug its title gave before; a retired entry with its key
+    (the article came back: same slug and GUID). Otherwise the article is new and
     gets a free slug.
 
     ``known``: slugs of episodes already recognised by their unchanged article file (not
@@ -126,7 +127,9 @@ def identify(
 def _keyed_match(
     catalog: Catalog, slugs: Iterable[str], folder: str, is_url: bool, result: Identified
 ) -> str | None:
-    """The entry with the article's key: from its folder, else (a URL) any, else a moved one."""
+    """The entry with the article's key: from its folder, else (a URL) any, else one whose
+    folder is gone (moved or renamed; not merely its file: the same name in another folder
+    is another article)."""
     candidates = [s for s in slugs if s not in result.matched]
     for slug in candidates:
         if catalog.entries[slug].folder == folder:
@@ -134,7 +137,7 @@ def _keyed_match(
     if is_url and candidates:
         return _claim(candidates[0], result)
     for slug in candidates:
-        if not catalog.entries[slug].article_file().exists():
+        if not Path(catalog.entries[slug].folder).is_dir():
             log.info("%s: its folder moved to %s", slug, folder)
             return _claim(slug, result)
     return None

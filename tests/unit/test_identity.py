@@ -304,3 +304,23 @@ def test_the_catalog_names_folders_relative_to_the_output(tmp_path: Path, config
     project.rename(moved)
     report = _build([moved / "seeds"], moved / "audio", config)
     assert report.unchanged == ["first-story"] and not report.built and not report.removed
+
+
+def test_the_same_file_name_in_another_folder_is_another_article(
+    tmp_path: Path, config: Config
+) -> None:
+    out = tmp_path / "out"
+    first = _write(tmp_path / "a", "one.txt", "Story")
+    _write(tmp_path / "a", "keep.txt", "Kept")
+    _build([tmp_path / "a"], out, config)
+    guid = _items(out)["Story"][0]
+    first.unlink()  # gone from a/, and b/ has a file of the same name (and title)
+    _write(tmp_path / "b", "one.txt", "Story", "Another article.")
+    report = _build([tmp_path / "b"], out, config)
+    assert report.built == ["story-2"]
+    assert _by_file(out) == {
+        "episodes/story.mp3": (guid, "Story"),
+        "episodes/story-2.mp3": (guid_for("story-2"), "Story"),
+        "episodes/kept.mp3": (guid_for("kept"), "Kept"),
+    }
+    assert _build([tmp_path / "a"], out, config).removed == ["story"]
