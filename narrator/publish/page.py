@@ -193,7 +193,7 @@ def _nav(number: int, count: int) -> str:
     links.append(f"<span>Page {number} of {count}</span>")
     if number < count:
         links.append(f'<a href="{page_name(number + 1)}" rel="next">Older episodes</a>')
-    return f'<nav class="pages" aria-label="Pages of episodes">{" · ".join(links)}</nav>'
+    return f'<nav class="links" aria-label="Pages of episodes">{" · ".join(links)}</nav>'
 
 
 def _episode_html(
