@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,7 @@ from narrator.build.versions import reading_fingerprint
 from narrator.config import Config
 from narrator.errors import NarratorError
 from narrator.models import Article, Clip, Utterance, Voice
-from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry
+from narrator.publish.catalog import CATALOG_NAME, Catalog, Entry, entry_data
 from narrator.publish.cover import Cover, ensure_cover
 from narrator.publish.feed import FEED_NAME, write_feed
 from narrator.publish.page import PAGE_NAME, page_digest, write_page
@@ -543,6 +543,8 @@ def _synthesis_error(planned: PlannedEpisode, failed: SynthesisFailed) -> Narrat
 
 PUBLISHED_NAME = ".narrator-published"
 """In the output folder: the hash of what the feed and the pages were last written from."""
+UNPUBLISHED = frozenset({"source", "key", "folder", "input_key"})
+"""Fields of an entry that neither the feed nor the page shows (where the article lies)."""
 
 
 def _publish(target: _Target, *, skip_unchanged: bool = False) -> bool:
@@ -556,7 +558,8 @@ def _publish(target: _Target, *, skip_unchanged: bool = False) -> bool:
     out_dir = target.out_dir
     present = [e for e in target.catalog.entries.values() if (out_dir / e.file).is_file()]
     show = target.config.show
-    doc = [__version__, page_digest(), repr(show), target.cover.file, [asdict(e) for e in present]]
+    shown = [{k: v for k, v in entry_data(e).items() if k not in UNPUBLISHED} for e in present]
+    doc = [__version__, page_digest(), repr(show), target.cover.file, shown]
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
     marker = out_dir / PUBLISHED_NAME
     if skip_unchanged and _published(marker, out_dir) == digest:
