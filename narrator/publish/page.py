@@ -46,8 +46,11 @@ log = logging.getLogger(__name__)
 PAGE_NAME = "index.html"
 PAGE_EPISODES = 20
 """At most this many episodes on one page."""
-PAGE_BUDGET = 300_000
-"""A page takes no more episodes once their markup passes this many bytes (UTF-8)."""
+PAGE_BUDGET = 250_000
+"""A page takes no more episodes once their markup passes this many bytes (UTF-8): with
+the style and script (9 KB), the cover (about 100 KB) and the first player's MP3 tag (the
+cover again, and the transcript), a first load stays under 500 KB. One episode whose
+transcript alone is longer still gets its page, whatever its size."""
 _OLDER_PAGE = re.compile(r"page-(\d+)\.html")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 PAGE_DATA = "page"
