@@ -287,7 +287,7 @@ def _episode_files(out_dir: Path) -> dict[Path, str]:
 
     catalog = Catalog.load(out_dir)
     return {
-        Path(entry.source).resolve(): str(out_dir / entry.file)
+        entry.article_file().resolve(): str(out_dir / entry.file)
         for entry in catalog.entries.values()
         if (out_dir / entry.file).is_file()
     }

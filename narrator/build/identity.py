@@ -28,7 +28,14 @@ from pathlib import Path
 from narrator.models import Article
 from narrator.publish.catalog import Catalog, Entry
 
-__all__ = ["Identified", "article_key", "folder_of", "gone", "identify", "legacy_slugs"]
+__all__ = [
+    "Identified",
+    "article_key",
+    "folder_of",
+    "gone",
+    "identify",
+    "legacy_slugs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +202,13 @@ def _resolved(source: str) -> Path:
 
 
 def _located(entry: Entry, key: str, folder: str, source: Path) -> Entry:
-    """``entry`` with the article's current key, folder and file (unchanged if the same)."""
-    if (entry.key, entry.folder, entry.source) == (key, folder, str(source)):
+    """``entry`` with the article's current key, folder and file, if its key or folder changed.
+
+    ``Entry.source`` (the file as the build that wrote the entry named it) is left as it
+    is otherwise: the catalog, and so a failed build's output, does not change because a
+    build names the same folder another way; ``Entry.article_file`` is where the file is.
+    """
+    if (entry.key, entry.folder) == (key, folder):
         return entry
     return replace(entry, key=key, folder=folder, source=str(source))
 

@@ -383,8 +383,6 @@ def _read_changed(
         ):
             known.add(entry.slug)
             report.unchanged.append(entry.slug)
-            if entry.source != str(source):
-                catalog.entries[entry.slug] = replace(entry, source=str(source))
             continue
         try:
             check_file_size(source)
