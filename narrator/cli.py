@@ -194,12 +194,13 @@ def build(
     cache_dir: Path | None,
 ) -> None:
     """Build episodes and the feed from articles in PATHS (default: seeds/)."""
-    from narrator.build.pipeline import build_files, collect_articles
+    from narrator.build.pipeline import build_files, collect_articles, whole_folders
     from narrator.voice.synthesizer import Synthesizer
 
     config = _config(ctx)
     # Listed once, here: a missing path fails before the output folder is touched.
-    sources = collect_articles(list(paths) or [ARTICLES_DIR])
+    given = list(paths) or [ARTICLES_DIR]
+    sources = collect_articles(given)
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     synthesizer = Synthesizer(  # a bad --scheduler (or no Dask) fails before the lock is taken
         fallback=fallback,
@@ -216,6 +217,7 @@ def build(
         progress=progress,
         synthesizer=synthesizer,
         wait=wait,
+        folders=whole_folders(given),
     )
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)
@@ -291,7 +293,7 @@ def _episode_files(out_dir: Path) -> dict[Path, str]:
 
     catalog = Catalog.load(out_dir)
     return {
-        Path(entry.source).resolve(): str(out_dir / entry.file)
+        entry.article_file().resolve(): str(out_dir / entry.file)
         for entry in catalog.entries.values()
         if (out_dir / entry.file).is_file()
     }
@@ -368,15 +370,21 @@ def add(
 @cli.command()
 @click.argument("targets", nargs=-1, required=True, metavar="URL|PATH|SLUG...")
 @_articles_option("Articles folder.")
+@_OUT_OPTION
 @click.pass_context
-def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path) -> None:
-    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug."""
-    from narrator.web.remove import remove_article
+def remove(ctx: click.Context, targets: tuple[str, ...], articles_dir: Path, out_dir: Path) -> None:
+    """Delete articles (snapshots or files) from the articles folder, by URL, file or slug.
 
+    The next build takes their episodes out of the feed, the page and the episodes folder.
+    A slug is looked up in the catalog of the output folder (-o).
+    """
+    from narrator.web.remove import episode_files, remove_article
+
+    episodes = episode_files(out_dir)
     failed = False
     for target in targets:
         try:
-            click.echo(f"removed {remove_article(articles_dir, target)}")
+            click.echo(f"removed {remove_article(articles_dir, target, episodes)}")
         except NarratorError as exc:
             click.echo(f"Error: {exc}", err=True)
             failed = True

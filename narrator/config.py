@@ -299,6 +299,8 @@ def _check_values(config: Config, path: Path) -> None:
             path=path,
             hint="for example en or en-GB",
         )
+    if show.feed_limit < 0:
+        raise NarratorError("'show.feed_limit' must be 0 (every episode) or more", path=path)
     if not apple_categories.is_valid(show.category):
         raise NarratorError(
             f"'show.category' is not an Apple Podcasts category: {show.category!r}",

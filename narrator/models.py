@@ -34,7 +34,8 @@ class Article:
     """An article as read from disk, with boilerplate already removed."""
 
     slug: str
-    """File-system and URL safe identifier, unique within a build."""
+    """File-system and URL safe identifier: from the title when read; the build then gives
+    the article the slug its episode was first published with (``narrator.build.identity``)."""
     title: str
     """The headline, announced once at the start of the episode."""
     author: str | None
@@ -55,6 +56,10 @@ class Article:
     """A short summary for the feed (first paragraph when not given)."""
     updated: _dt.date | None = None
     """When a corrected version of a fetched article replaced the first (show notes say so)."""
+    url_key: str | None = None
+    """A fetched page's identity (a snapshot's normalised canonical URL,
+    ``narrator.web.snapshot.SnapshotMeta.key``); None for any other file, whose identity is
+    its path: a URL inside a file the user saved or wrote is only metadata."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +183,6 @@ class Show:
     explicit: bool = False
     cover: Path | None = None
     link: str = ""
+    feed_limit: int = 0
+    """How many of the newest episodes ``feed.xml`` lists (0: all). Older ones stay on the
+    listening page and in the episodes folder; apps that already have them keep them."""

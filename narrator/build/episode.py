@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from narrator import __version__
 from narrator.build.atomic import AtomicFiles
 from narrator.build.checkpoints import checkpoint
+from narrator.build.identity import article_key, folder_of
 from narrator.config import Config
 from narrator.errors import NarratorError
 from narrator.models import Article, Chapter, Clip, Cue, Utterance, Voice
@@ -71,7 +72,9 @@ class PlannedEpisode:
     article: Article
     utterances: tuple[Utterance, ...]
     key: str
-    """``pipeline.build_key`` of the article: unchanged key, unchanged MP3."""
+    """``build_key`` of the article: unchanged key, unchanged MP3."""
+    input_key: str = ""
+    """``Entry.input_key`` of the article (its file and the settings), if known."""
 
 
 def voice_for(utterance: Utterance, config: Config) -> Voice:
@@ -110,37 +113,59 @@ def plan(article: Article, config: Config) -> list[Utterance]:
     return [u for u in utterances if u.sentences]
 
 
-def build_key(
-    article: Article, utterances: Sequence[Utterance], config: Config, cover: Cover
-) -> str:
-    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes)."""
-    doc = {
+def build_settings(config: Config, cover: Cover) -> dict[str, object]:
+    """The part of ``build_key`` that is the same for every article of a build."""
+    return {
         "format": 3,
         "narrator": __version__,
-        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
         "voices": [voice_identity(config.narration), voice_identity(config.quote)],
         "pauses": repr(config.pauses),
         "audio": repr(config.audio),
         "show": [config.show.title, config.show.author],
+        "cover": hashlib.sha256(cover.data).hexdigest(),
+    }
+
+
+def build_key(
+    article: Article,
+    utterances: Sequence[Utterance],
+    config: Config,
+    cover: Cover,
+    settings: dict[str, object] | None = None,
+) -> str:
+    """Hash of everything the MP3's bytes depend on (bump ``format`` when assembly changes).
+
+    ``settings``: ``build_settings(config, cover)``, when the caller has it already.
+    """
+    doc = {
+        **(settings or build_settings(config, cover)),
+        "utterances": [[u.segment.kind, u.segment.text, list(u.sentences)] for u in utterances],
         "article": [article.title, article.author, str(article.published), article.url],
         "description": describe(article),
-        "cover": hashlib.sha256(cover.data).hexdigest(),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 def is_current(previous: Entry | None, key: str, out_dir: Path) -> bool:
-    """Whether the episode on disk was built from the same key and is still whole.
+    """Whether the episode on disk was built from the same key and is still whole."""
+    return previous is not None and previous.build_key == key and is_whole(previous, out_dir)
+
+
+def is_whole(entry: Entry, out_dir: Path) -> bool:
+    """Whether the episode's files are as its entry lists them.
 
     Its MP3 must have the size the catalog lists (a file replaced or truncated by
     hand is rebuilt), and the entry must list every companion file this version
     writes (an episode built by an older version gets the new ones). A companion
     file deleted by hand is not noticed.
     """
-    if previous is None or previous.build_key != key or not has_companions(previous):
+    if not has_companions(entry):
         return False
-    mp3 = out_dir / mp3_name(previous.slug)
-    return mp3.is_file() and mp3.stat().st_size == previous.bytes
+    mp3 = out_dir / mp3_name(entry.slug)
+    try:
+        return mp3.stat().st_size == entry.bytes
+    except OSError:
+        return False
 
 
 def describe(article: Article) -> str:
@@ -201,7 +226,7 @@ def write_episode(
     _write_companions(files, out_dir, extras, assembled.cues, chapters)
     return Entry(
         slug=article.slug,
-        guid=guid_for(article.slug),
+        guid=previous.guid if previous else guid_for(article.slug),
         first_published=first_published,
         title=article.title,
         description=describe(article),
@@ -215,7 +240,22 @@ def write_episode(
         build_key=planned.key,
         extras=extras,
         gain_db=assembled.gain_db,
+        key=article_key(article),
+        folder=folder_of(article.source),
+        input_key=planned.input_key,
     )
+
+
+def delete_episode(out_dir: Path, entry: Entry) -> None:
+    """Delete an episode's MP3 and companion files (those missing are skipped).
+
+    Only files of the output's episodes folder are touched, whatever the entry says.
+    """
+    episodes = (out_dir / EPISODES_DIR).resolve()
+    for name in (entry.file, *entry.extras.values()):
+        path = out_dir / name
+        if path.absolute().resolve().parent == episodes and path.is_file():
+            path.unlink()
 
 
 def _assemble(

@@ -1,8 +1,10 @@
 """The whole build: articles in, episodes, catalog, feed and page out.
 
-The steps: collect the article files, read and plan each article (ingest,
-segment, speak: these never touch the output folder), skip those whose build
-key is unchanged, voice the rest in one batch, write each episode as its clips
+The steps: collect the article files, read each article and find which
+episode it is (``narrator.build.identity``: its source, not its title, names
+it), drop the episodes whose article is gone from a folder built whole, plan
+each article (segment, speak: these never touch the output folder), skip those
+whose build key is unchanged, voice the rest in one batch, write each episode as its clips
 arrive (``narrator.build.episode``, atomically), then publish the feed and the
 page. An article that fails is reported and skipped; the others are still
 built and listed.
@@ -22,33 +24,42 @@ process then only reads, plans, lists and publishes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from narrator.build.atomic import atomic_files
+from narrator import __version__
+from narrator.build.atomic import atomic_files, atomic_write
 from narrator.build.checkpoints import checkpoint
 from narrator.build.episode import (
     PlannedEpisode,
     build_key,
+    build_settings,
+    delete_episode,
     is_current,
+    is_whole,
     plan,
     requests_for,
     synthesis_error,
     write_episode,
 )
+from narrator.build.identity import article_key, folder_of, gone, identify
 from narrator.build.lock import lock_output
+from narrator.build.versions import reading_fingerprint
 from narrator.config import Config
 from narrator.errors import NarratorError, WriteFailed
 from narrator.models import Article, Clip
-from narrator.publish.catalog import CATALOG_NAME, Catalog
+from narrator.publish.catalog import CATALOG_NAME, Catalog, entry_data
 from narrator.publish.cover import Cover, ensure_cover
-from narrator.publish.feed import write_feed
-from narrator.publish.page import write_page
+from narrator.publish.feed import FEED_NAME, write_feed
+from narrator.publish.page import PAGE_NAME, page_digest, write_page
 from narrator.publish.recovery import load_catalog
+from narrator.text.boilerplate import LineRules
 from narrator.text.ingest import SUPPORTED_EXTENSIONS, batch_rules, read_article
 from narrator.text.limits import check_article_size, check_file_size
 from narrator.voice.cluster import ClusterError
@@ -63,6 +74,8 @@ ARTICLE_SUFFIXES = SUPPORTED_EXTENSIONS
 """A folder is searched for files that ingest can read."""
 PUBLISH_EVERY_S = 2.0
 """During a batch, the feed is refreshed at most this often as episodes are replaced."""
+PUBLISH_SHARE = 0.1
+"""...and takes at most this share of the batch's time (a long archive's pages take a while)."""
 PLAN_ON_WORKERS_FROM = 64
 """A cluster build of this many articles or more has the workers plan them too.
 
@@ -87,6 +100,8 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    """Episodes taken out because their article left a folder built whole."""
     clips_synthesized: int = 0
     clips_cached: int = 0
     fallbacks: int = 0
@@ -99,6 +114,8 @@ class BuildReport:
     def summary(self) -> str:
         episodes = len(self.built) + len(self.unchanged)
         parts = [f"{len(self.unchanged)} unchanged", f"{len(self.built)} rebuilt"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return (
@@ -141,16 +158,28 @@ def collect_articles(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _unique_slugs(articles: Iterable[Article]) -> list[Article]:
-    """Articles whose slugs clash get ``-2``, ``-3``… in the order given (sorted file names),
-    so the same folder always gives each file the same episode."""
-    seen: dict[str, int] = {}
-    out = []
-    for article in articles:
-        count = seen.get(article.slug, 0)
-        seen[article.slug] = count + 1
-        out.append(article if count == 0 else replace(article, slug=f"{article.slug}-{count + 1}"))
-    return out
+def reading_key(config: Config, settings: dict[str, object], rules: LineRules) -> str:
+    """What, beside an article's file, its ``build_key`` depends on: the build settings, how
+    articles are read and spoken (``reading_fingerprint``), the language, the lexicon and
+    the batch's line rules (``[boilerplate]`` and the chrome recurring across the batch's
+    files, ``batch_rules``: an article added with the same menu changes how the others read)."""
+    doc = {
+        "settings": settings,
+        "reading": reading_fingerprint(),
+        "language": config.show.language,
+        "lexicon": sorted(config.lexicon.items()),
+        "rules": [
+            [p.pattern for p in rules.drop],
+            [p.pattern for p in rules.keep],
+            sorted(rules.recurring),
+        ],
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def input_key(data: bytes, reading: str) -> str:
+    """``Entry.input_key`` of an article file's bytes under ``reading_key``."""
+    return hashlib.sha256(reading.encode() + b"\0" + data).hexdigest()
 
 
 def build(
@@ -165,7 +194,8 @@ def build(
 ) -> BuildReport:
     """Build every article under ``paths`` (files, or folders: ``collect_articles``).
 
-    A missing path or an empty folder fails before the output is touched. See
+    A missing path or an empty folder fails before the output is touched. The folders
+    among ``paths`` are built whole: an episode whose article left one is removed. See
     ``build_files`` for the rest.
     """
     return build_files(
@@ -176,7 +206,14 @@ def build(
         progress=progress,
         synthesizer=synthesizer,
         wait=wait,
+        folders=whole_folders(paths),
     )
+
+
+def whole_folders(paths: Sequence[Path]) -> list[Path]:
+    """The folders among ``paths``: each is built whole, so an article gone from it is removed
+    (a file named on its own removes nothing else)."""
+    return [path for path in paths if path.is_dir()]
 
 
 def build_files(
@@ -188,6 +225,7 @@ def build_files(
     progress: Progress | None = None,
     synthesizer: Synthesizer | None = None,
     wait: float = 0.0,
+    folders: Sequence[Path] = (),
 ) -> BuildReport:
     """Build the article files ``sources`` (as ``collect_articles`` lists them) into
     ``out_dir`` and write the feed and the page.
@@ -197,6 +235,10 @@ def build_files(
     batch (``Synthesizer.voice_batches``) and write each episode as soon as its
     clips are ready. Without a ``synthesizer``, one with the default clip cache
     (``narrator.build.store.default_cache_dir()``) and one worker per core is used.
+
+    ``folders`` are the articles folders built whole (``whole_folders``): an episode of
+    one of them whose article is no longer there is removed (``narrator.build.identity.gone``):
+    out of the catalog, the feed and the page, its files deleted.
 
     The output folder is locked for the whole build (``narrator.build.lock``): another
     build of the same folder waits up to ``wait`` seconds, then stops with an error.
@@ -212,7 +254,7 @@ def build_files(
         synthesizer = Synthesizer(cache=ClipCache(default_cache_dir()))
     try:
         with lock_output(out_dir, wait=wait):
-            report = _build_locked(sources, out_dir, config, force, progress, synthesizer)
+            report = _build_locked(sources, folders, out_dir, config, force, progress, synthesizer)
     finally:
         synthesizer.close()
     cache = synthesizer.cache
@@ -247,10 +289,17 @@ class _Target:
     cover: Cover
     catalog: Catalog
     """Updated and saved as each episode is written."""
+    settings: dict[str, object] = field(default_factory=dict)
+    """``build_settings`` of this build."""
+    reading: str = ""
+    """``reading_key`` of this build."""
+    rules: LineRules = field(default_factory=LineRules)
+    """``batch_rules`` of this build's articles."""
 
 
 def _build_locked(
     sources: Sequence[Path],
+    folders: Sequence[Path],
     out_dir: Path,
     config: Config,
     force: bool,
@@ -265,56 +314,129 @@ def _build_locked(
     if force or _edited_since_last_build(sources, out_dir):
         # Load the voices in worker processes while the articles are read and planned.
         synthesizer.warm([config.narration, config.quote], few=_all_built(sources, catalog))
-    target = _Target(out_dir, config, ensure_cover(out_dir, config.show), catalog)
-    articles = _read_articles(sources, config, report)
+    cover = ensure_cover(out_dir, config.show)
+    settings = build_settings(config, cover)
+    rules = batch_rules(sources, *config.boilerplate.patterns())
+    reading = reading_key(config, settings, rules)
+    target = _Target(out_dir, config, cover, catalog, settings, reading, rules)
+    known, articles, inputs = _read_changed(sources, target, force, report)
+    articles = _identify(articles, known, folders, catalog, report)
     if synthesizer.scheduler and len(articles) >= PLAN_ON_WORKERS_FROM:
-        _build_on_cluster(articles, target, synthesizer, progress, report, force)
+        _build_on_cluster(articles, inputs, target, synthesizer, progress, report, force)
         work = []
     else:
-        work = _plan_changed(articles, target, force, report)
+        work = _plan_changed(articles, inputs, target, force, report)
     if work and synthesizer.scheduler:
-        _build_on_cluster(work, target, synthesizer, progress, report, force)
+        _build_on_cluster(work, inputs, target, synthesizer, progress, report, force)
     elif work:
         _voice_and_write(work, target, synthesizer, progress, report)
     catalog.save()
     checkpoint("before-feed")
-    report.feed_written = _publish(target)
+    report.feed_written = _publish(target, skip_unchanged=not force)
+    _delete_retired(target)
     report.clips_synthesized += synthesizer.synthesized - counts[0]
     report.clips_cached += synthesizer.cached - counts[1]
     report.fallbacks += synthesizer.fallbacks - counts[2]
     return report
 
 
-def _read_articles(sources: Sequence[Path], config: Config, report: BuildReport) -> list[Article]:
-    """Every article that can be read, slugs made unique; the others go to ``report.failed``."""
+def _read_changed(
+    sources: Sequence[Path], target: _Target, force: bool, report: BuildReport
+) -> tuple[set[str], list[Article], dict[Path, str]]:
+    """(slugs of the episodes whose article file is unchanged, every other article that can
+    be read, their ``Entry.input_key`` by file); the unreadable go to ``report.failed``.
+
+    An article is not read at all when its file lies where its catalog entry says, its
+    bytes and everything else its episode depends on (``reading_key``) are unchanged and
+    the episode is whole: the episode is unchanged (a no-op build of 2,000 articles then
+    reads each file's bytes once instead of reading and speaking it). ``force`` reads all.
+    """
+    catalog = target.catalog
+    by_file = {
+        entry.article_file(): slug
+        for slug, entry in catalog.entries.items()
+        if entry.input_key and entry.folder
+    }
+    known: set[str] = set()
     articles: list[Article] = []
-    rules = batch_rules(sources, *config.boilerplate.patterns())
+    inputs: dict[Path, str] = {}
     for source in sources:
         try:
             check_file_size(source)
-            articles.append(read_article(source, language=config.show.language, rules=rules))
+            key = input_key(source.read_bytes(), target.reading)
+        except (NarratorError, OSError):
+            key = ""  # read_article says what is wrong
+        slug = by_file.get(Path(folder_of(source)) / source.name)
+        entry = catalog.entries.get(slug) if slug else None
+        if (
+            not force
+            and entry is not None
+            and key
+            and entry.input_key == key
+            and entry.slug not in known
+            and is_whole(entry, target.out_dir)
+        ):
+            known.add(entry.slug)
+            report.unchanged.append(entry.slug)
+            continue
+        try:
+            check_file_size(source)
+            language = target.config.show.language
+            articles.append(read_article(source, language=language, rules=target.rules))
+            inputs[source] = key
         except NarratorError as exc:
             report.failed.append(Failure(source, exc))
-    return _unique_slugs(articles)
+    return known, articles, inputs
+
+
+def _identify(
+    articles: Sequence[Article],
+    known: set[str],
+    folders: Sequence[Path],
+    catalog: Catalog,
+    report: BuildReport,
+) -> list[Article]:
+    """The articles with their episodes' slugs (``known``: episodes already recognised by
+    their unchanged file); episodes whose article is gone are retired (their files are
+    deleted once the feed and page no longer list them)."""
+    identified = identify(articles, catalog, known)
+    for article, same in identified.duplicates:
+        log.warning("%s: the same article as %s; left out", article.source, same)
+    unreadable = [failure.source for failure in report.failed]
+    for entry in gone(catalog, folders, identified.matched, unreadable):
+        catalog.retire(entry.slug)
+        report.removed.append(entry.slug)
+        log.info("%s: its article %s is gone; episode removed", entry.slug, entry.source)
+    return identified.articles
 
 
 def _plan_changed(
-    articles: Sequence[Article], target: _Target, force: bool, report: BuildReport
+    articles: Sequence[Article],
+    inputs: dict[Path, str],
+    target: _Target,
+    force: bool,
+    report: BuildReport,
 ) -> list[PlannedEpisode]:
-    """The articles whose episode must be (re)built, planned; unchanged ones go to the report."""
+    """The articles whose episode must be (re)built, planned; unchanged ones go to the report
+    (their entry learns its ``input_key``, so the next build need not read them)."""
     work: list[PlannedEpisode] = []
+    catalog = target.catalog
     for article in articles:
         try:
             check_article_size(article)
             utterances = plan(article, target.config)
             if not utterances:
                 raise NarratorError("nothing to say", path=article.source)
-            key = build_key(article, utterances, target.config, target.cover)
-            previous = target.catalog.entries.get(article.slug)
+            key = build_key(article, utterances, target.config, target.cover, target.settings)
+            given = inputs.get(article.source, "")
+            previous = catalog.entries.get(article.slug)
             if not force and is_current(previous, key, target.out_dir):
+                assert previous is not None
                 report.unchanged.append(article.slug)
+                if given and previous.input_key != given:
+                    catalog.entries[article.slug] = replace(previous, input_key=given)
                 continue
-            work.append(PlannedEpisode(article, tuple(utterances), key))
+            work.append(PlannedEpisode(article, tuple(utterances), key, given))
         except NarratorError as exc:
             _fail(report, article, exc)
     return work
@@ -329,7 +451,8 @@ def _voice_and_write(
 ) -> None:
     """Voice every planned episode in one batch; write each as soon as its clips are ready.
 
-    The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile. An
+    The feed and page are refreshed at most every ``PUBLISH_EVERY_S`` meanwhile, and less
+    often when writing them takes more than ``PUBLISH_SHARE`` of that time. An
     article whose synthesis or writing fails is reported and the others go on; if the
     workers themselves fail, every article not yet written is reported with that
     error. A lost cluster (``ClusterError``) ends the build, and so does a file that
@@ -340,6 +463,7 @@ def _voice_and_write(
     batches = [requests_for(planned.utterances, target.config) for planned in work]
     finished: set[int] = set()
     published = time.perf_counter() - PUBLISH_EVERY_S
+    interval = PUBLISH_EVERY_S
     try:
         for index, outcome in synthesizer.voice_batches(
             batches, progress, [planned.article.slug for planned in work]
@@ -351,11 +475,13 @@ def _voice_and_write(
                     raise synthesis_error(planned, outcome) from outcome
                 _write_and_list(planned, outcome, target, synthesizer.cache)
                 report.built.append(planned.article.slug)
-                if time.perf_counter() - published > PUBLISH_EVERY_S:
+                if time.perf_counter() - published > interval:
                     # The MP3 was replaced in place: list its new length soon, not
                     # only when the whole batch is done.
+                    started = time.perf_counter()
                     _publish(target)
                     published = time.perf_counter()
+                    interval = max(PUBLISH_EVERY_S, (published - started) / PUBLISH_SHARE)
             except WriteFailed:
                 raise
             except NarratorError as exc:
@@ -373,6 +499,7 @@ def _voice_and_write(
 
 def _build_on_cluster(
     work: Sequence[PlannedEpisode | Article],
+    inputs: dict[Path, str],
     target: _Target,
     synthesizer: Synthesizer,
     progress: Progress | None,
@@ -391,6 +518,11 @@ def _build_on_cluster(
     ``PUBLISH_EVERY_S``, and never taking more than about a tenth of the client's
     time (both grow with the archive); the catalog is saved once more however the
     batch ends. A lost cluster (``ClusterError``) ends the build.
+
+    ``inputs``: each article file's ``Entry.input_key`` (``_read_changed``). The entry an
+    episode comes back with is given the identity this process found (``key``, ``folder``:
+    a worker may resolve a relative path in another folder) and its ``input_key``, as a
+    local build writes them; an episode a worker found unchanged learns its ``input_key``.
     """
     from narrator.build.remote import ClusterBuild
 
@@ -409,7 +541,13 @@ def _build_on_cluster(
     ) as cluster:
         try:
             episodes = cluster.episodes(
-                work, target.config, target.cover, target.catalog, progress, force=force
+                work,
+                target.config,
+                target.cover,
+                target.catalog,
+                progress,
+                force=force,
+                inputs=inputs,
             )
             for article, done in episodes:
                 report.clips_synthesized += done.synthesized
@@ -424,11 +562,22 @@ def _build_on_cluster(
                         raise failure
                     _fail(report, article, failure)
                     continue
+                given = inputs.get(article.source, "")
                 if done.unchanged:
                     report.unchanged.append(article.slug)
+                    previous = target.catalog.entries.get(article.slug)
+                    if previous is not None and given and previous.input_key != given:
+                        target.catalog.entries[article.slug] = replace(previous, input_key=given)
                     continue
                 checkpoint("before-catalog")
-                target.catalog.put(done.entry)
+                target.catalog.put(
+                    replace(
+                        done.entry,
+                        key=article_key(article),
+                        folder=folder_of(article.source),
+                        input_key=given,
+                    )
+                )
                 report.built.append(article.slug)
                 if time.perf_counter() - published > max(PUBLISH_EVERY_S, 10 * cost):
                     started = time.perf_counter()
@@ -469,12 +618,37 @@ def _write_and_list(
         raise
 
 
-def _publish(target: _Target) -> bool:
-    """Write the feed and the listening page for every episode on disk; True if the feed changed."""
+PUBLISHED_NAME = ".narrator-published"
+"""In the output folder: the hash of what the feed and the pages were last written from."""
+UNPUBLISHED = frozenset({"source", "key", "folder", "input_key"})
+"""Fields of an entry that neither the feed nor the page shows (where the article lies)."""
+
+
+def _publish(target: _Target, *, skip_unchanged: bool = False) -> bool:
+    """Write the feed and the listening page for every episode on disk; True if the feed changed.
+
+    ``skip_unchanged``: write nothing when they were last written from the same entries,
+    show settings, cover, templates and narrator version (``PUBLISHED_NAME``) and are still
+    as written (sizes and times: ``_publication``), so a no-op build of a long archive does
+    not render every page to find it unchanged, while a feed or page damaged, deleted or
+    replaced since is written again.
+    """
     out_dir = target.out_dir
     present = [e for e in target.catalog.entries.values() if (out_dir / e.file).is_file()]
-    written = write_feed(out_dir, target.config.show, present, target.cover.file)
-    write_page(out_dir, target.config.show, present, target.cover.file)
+    show = target.config.show
+    shown = [{k: v for k, v in entry_data(e).items() if k not in UNPUBLISHED} for e in present]
+    doc = [__version__, page_digest(), repr(show), target.cover.file, shown]
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    marker = out_dir / PUBLISHED_NAME
+    if skip_unchanged:
+        state = _publication(out_dir, digest)
+        if state is not None and _published(marker) == state:
+            return False
+    written = write_feed(out_dir, show, present, target.cover.file)
+    write_page(out_dir, show, present, target.cover.file)
+    state = _publication(out_dir, digest)
+    if state is not None:
+        atomic_write(marker, state.encode())
     return written
 
 
@@ -487,6 +661,36 @@ def _publish_if_possible(target: _Target) -> None:
         _publish(target)
     except WriteFailed as exc:
         log.debug("feed not refreshed: %s", exc)
+
+
+def _published(marker: Path) -> str | None:
+    """What the feed and pages were last written from, and as (``_publication``)."""
+    try:
+        return marker.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _publication(out_dir: Path, digest: str) -> str | None:
+    """``digest`` with the size and modification time of the feed and of every page (None
+    if the feed or ``index.html`` is missing): a file damaged or replaced since it was
+    written differs, and the next build writes it again even when nothing else changed."""
+    names = [FEED_NAME, PAGE_NAME, *sorted(p.name for p in out_dir.glob("page-*.html"))]
+    lines = [digest]
+    try:
+        for name in names:
+            stat = (out_dir / name).stat()
+            lines.append(f"{name} {stat.st_size} {stat.st_mtime_ns}")
+    except OSError:
+        return None
+    return "\n".join(lines) + "\n"
+
+
+def _delete_retired(target: _Target) -> None:
+    """Delete the files of every retired episode still on disk (after the feed and the page
+    stopped listing them, so a build killed in between leaves no link to a missing file)."""
+    for entry in target.catalog.retired.values():
+        delete_episode(target.out_dir, entry)
 
 
 def _fail(report: BuildReport, article: Article, exc: NarratorError) -> None:

@@ -53,7 +53,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -192,6 +192,8 @@ class EpisodeJob:
     paths: SharedPaths
     fallback: str | None
     threads: int | None
+    input_key: str = ""
+    """``Entry.input_key`` of the article's file, for an entry the worker plans and writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +324,7 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
     cover = _read_cover(out_dir, job.cover)
     planned = job.planned
     if planned is None:
-        planned = _plan(job.article, config, cover)
+        planned = _plan(job.article, config, cover, job.input_key)
         if not job.force and is_current(job.previous, planned.key, out_dir):
             return EpisodeDone(planned.article.slug, job.previous, unchanged=True)
     cache = None
@@ -356,13 +358,14 @@ def _build_episode(job: EpisodeJob, attempt: int, lost: int) -> EpisodeDone:
     )
 
 
-def _plan(article: Article, config: Config, cover: Cover) -> PlannedEpisode:
+def _plan(article: Article, config: Config, cover: Cover, input_key: str = "") -> PlannedEpisode:
     """What the client's planning step does for one article (``pipeline._plan_changed``)."""
     check_article_size(article)
     utterances = plan(article, config)
     if not utterances:
         raise NarratorError("nothing to say", path=article.source)
-    return PlannedEpisode(article, tuple(utterances), build_key(article, utterances, config, cover))
+    key = build_key(article, utterances, config, cover)
+    return PlannedEpisode(article, tuple(utterances), key, input_key)
 
 
 def _read_cover(out_dir: Path, ref: CoverRef) -> Cover:
@@ -464,6 +467,7 @@ class ClusterBuild:
         progress: Progress | None = None,
         *,
         force: bool = False,
+        inputs: Mapping[Path, str] | None = None,
     ) -> Iterator[tuple[Article, EpisodeDone]]:
         """Build ``work`` on the workers; yield each article with its outcome as it comes back.
 
@@ -472,7 +476,8 @@ class ClusterBuild:
         window at a time (``window()``), so the scheduler never holds more than a few
         plans per worker thread however long the archive. ``progress`` is called once
         per episode, before it is yielded (counting sentences of planned episodes, and
-        one for each article planned on a worker).
+        one for each article planned on a worker). ``inputs``: each article file's
+        ``Entry.input_key``, for the entries of the articles the workers plan.
         """
         import distributed
 
@@ -519,6 +524,7 @@ class ClusterBuild:
                     paths,
                     self.fallback,
                     self.threads,
+                    (inputs or {}).get(article.source, ""),
                 )
                 future = client.submit(
                     build_episode_on_worker,

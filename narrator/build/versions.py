@@ -33,3 +33,33 @@ def package_version(name: str, module: str = "") -> str:
         return version(name)
     except PackageNotFoundError:
         return "unknown"
+
+
+READING_PACKAGES = (
+    ("trafilatura", "trafilatura"),
+    ("lxml", "lxml"),
+    ("markdown-it-py", "markdown_it"),
+    ("PyYAML", "yaml"),
+    ("anyascii", "anyascii"),
+    ("num2words", "num2words"),
+)
+"""The libraries that read articles and spell their words out (``narrator.text``)."""
+
+
+@cache
+def reading_fingerprint() -> str:
+    """A hash of what turns an article file into sentences, beside the file and the settings:
+    narrator's text stage (its source files) and the versions of the libraries it reads with.
+
+    A build may skip reading an article whose file and settings are unchanged while this
+    is too. It fails only where a library's behaviour changes without its version.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in [*sorted((root / "text").rglob("*.py")), root / "web" / "snapshot.py"]:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for name, module in READING_PACKAGES:
+        digest.update(f"{name}={package_version(name, module)}\0".encode())
+    return digest.hexdigest()

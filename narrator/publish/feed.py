@@ -79,8 +79,10 @@ def _pub_date(entry: Entry) -> str:
 
 
 def build_feed(show: Show, entries: Sequence[Entry], cover_file: str | None) -> bytes:
-    """The feed document for ``entries`` (newest first)."""
+    """The feed document for ``entries`` (newest first; the newest ``show.feed_limit`` if set)."""
     ordered = sorted(entries, key=lambda e: (e.first_published, e.slug), reverse=True)
+    if show.feed_limit:
+        ordered = ordered[: show.feed_limit]
     feed_url = absolute(show.base_url, FEED_NAME)
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")

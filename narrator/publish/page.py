@@ -11,6 +11,13 @@ nothing has to be fetched at run time (browsers refuse ``fetch`` from
 ``file://``). Every piece of text goes through
 ``html.escape`` exactly once; the script is allowed by its SHA-256 in a
 Content-Security-Policy, so markup that slipped through could not run script.
+
+A long archive is split into pages (``paginate``): ``index.html`` holds the newest
+episodes, ``page-2.html``, ``page-3.html``… the older ones, each page at most
+``PAGE_EPISODES`` episodes and about ``PAGE_BUDGET`` bytes of their markup, so the
+first load stays small however many episodes there are (the feed lists them all).
+Only each page's first player preloads its metadata (an MP3's tag carries the cover
+art); the others load when played. With one page, the page is what it always was.
 """
 
 from __future__ import annotations
@@ -37,6 +44,14 @@ from narrator.publish.feed import FEED_NAME, absolute
 log = logging.getLogger(__name__)
 
 PAGE_NAME = "index.html"
+PAGE_EPISODES = 20
+"""At most this many episodes on one page."""
+PAGE_BUDGET = 250_000
+"""A page takes no more episodes once their markup passes this many bytes (UTF-8): with
+the style and script (9 KB), the cover (about 100 KB) and the first player's MP3 tag (the
+cover again, and the transcript), a first load stays under 500 KB. One episode whose
+transcript alone is longer still gets its page, whatever its size."""
+_OLDER_PAGE = re.compile(r"page-(\d+)\.html")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 PAGE_DATA = "page"
 """The catalog entry's ``extras`` key of the episode's page data file (``to_page_data``)."""
@@ -67,6 +82,15 @@ def _template(name: str) -> str:
 
 
 PAGE_DATA_VERSION = 1
+
+
+def page_digest() -> str:
+    """A hash of the page's templates (markup, style, script): a build compares it to know
+    whether the pages it wrote last are still what it would write."""
+    digest = hashlib.sha256()
+    for name in ("index.html", "page.css", "page.js"):
+        digest.update(_template(name).encode("utf-8") + b"\0")
+    return digest.hexdigest()
 
 
 def to_page_data(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> str:
@@ -141,7 +165,46 @@ def _companions(out_dir: Path, entry: Entry) -> tuple[list[PageChapter], list[Pa
         return [], []
 
 
-def _episode_html(entry: Entry, chapters: Sequence[PageChapter], cues: Sequence[PageCue]) -> str:
+def page_name(number: int) -> str:
+    """The file of page ``number`` (1: ``index.html``, the newest episodes)."""
+    return PAGE_NAME if number == 1 else f"page-{number}.html"
+
+
+def paginate(sizes: Sequence[int]) -> list[range]:
+    """Split episodes (newest first, by the byte size of their markup) into pages: at most
+    ``PAGE_EPISODES`` each, and no more once a page's markup passes ``PAGE_BUDGET``
+    (a page always takes at least one episode)."""
+    pages: list[range] = []
+    start = used = 0
+    for index, size in enumerate(sizes):
+        if index > start and (index - start >= PAGE_EPISODES or used + size > PAGE_BUDGET):
+            pages.append(range(start, index))
+            start, used = index, 0
+        used += size
+    if sizes:
+        pages.append(range(start, len(sizes)))
+    return pages
+
+
+def _nav(number: int, count: int) -> str:
+    """Links to the newer and older pages (nothing when there is only one page)."""
+    if count < 2:
+        return ""
+    links = []
+    if number > 1:
+        links.append(f'<a href="{page_name(number - 1)}" rel="prev">Newer episodes</a>')
+    links.append(f"<span>Page {number} of {count}</span>")
+    if number < count:
+        links.append(f'<a href="{page_name(number + 1)}" rel="next">Older episodes</a>')
+    return f'<nav class="links" aria-label="Pages of episodes">{" · ".join(links)}</nav>'
+
+
+def _episode_html(
+    entry: Entry,
+    chapters: Sequence[PageChapter],
+    cues: Sequence[PageCue],
+    preload: str = "metadata",
+) -> str:
     ident = "ep-" + re.sub(r"[^A-Za-z0-9_-]", "-", entry.slug)
     title = _e(entry.title)
     date_text, date_iso = _date(entry)
@@ -155,7 +218,7 @@ def _episode_html(entry: Entry, chapters: Sequence[PageChapter], cues: Sequence[
     if entry.description:
         out.append(f'<p class="description">{_e(entry.description)}</p>')
     out.append(
-        f'<audio controls preload="metadata" src="{_href(entry.file)}" '
+        f'<audio controls preload="{preload}" src="{_href(entry.file)}" '
         f'aria-label="{_e("Play: " + entry.title)}"></audio>'
     )
     out.append('<p class="now" aria-live="polite"></p>')
@@ -216,11 +279,33 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def render_page(out_dir: Path, show: Show, entries: Sequence[Entry], cover_file: str | None) -> str:
-    """The listening page for ``entries`` (newest first, as in the feed)."""
+    """The listening page for ``entries`` (newest first, as in the feed): its first page."""
+    return render_pages(out_dir, show, entries, cover_file)[0]
+
+
+def render_pages(
+    out_dir: Path, show: Show, entries: Sequence[Entry], cover_file: str | None
+) -> list[str]:
+    """Every page of the listening page for ``entries`` (newest first, as in the feed):
+    ``index.html`` first, then ``page-2.html``… (``paginate``)."""
     ordered = sorted(entries, key=lambda e: (e.first_published, e.slug), reverse=True)
-    episodes = [_episode_html(e, *_companions(out_dir, e)) for e in ordered]
-    if not episodes:
-        episodes = ['<p class="empty">No episodes yet.</p>']
+    parts = [_companions(out_dir, e) for e in ordered]
+    lazy = [_episode_html(e, *p, preload="none") for e, p in zip(ordered, parts, strict=True)]
+    pages = paginate([len(markup.encode()) for markup in lazy]) or [range(0)]
+    out = []
+    for number, span in enumerate(pages, 1):
+        episodes = [lazy[i] for i in span]
+        if episodes:  # the first player of a page shows its length before it is played
+            episodes[0] = _episode_html(ordered[span.start], *parts[span.start])
+        if not episodes:
+            episodes = ['<p class="empty">No episodes yet.</p>']
+        nav = _nav(number, len(pages))
+        out.append(_render(show, [*episodes, nav] if nav else episodes, cover_file))
+    return out
+
+
+def _render(show: Show, episodes: Sequence[str], cover_file: str | None) -> str:
+    """One page: the show, the subscribe box and ``episodes`` (markup)."""
     script = _template("page.js")
     if "</script" in script.lower():
         raise ValueError("page.js must not contain '</script'")
@@ -247,6 +332,15 @@ def render_page(out_dir: Path, show: Show, entries: Sequence[Entry], cover_file:
 
 
 def write_page(out_dir: Path, show: Show, entries: Sequence[Entry], cover_file: str | None) -> bool:
-    """Write ``index.html`` if its content changed; True if it was written."""
-    page = render_page(out_dir, show, entries, cover_file)
-    return write_if_changed(out_dir / PAGE_NAME, page.encode("utf-8"))
+    """Write ``index.html`` and the older pages, each if its content changed, and delete
+    older pages no longer needed; True if ``index.html`` was written."""
+    pages = render_pages(out_dir, show, entries, cover_file)
+    written = [
+        write_if_changed(out_dir / page_name(number), page.encode("utf-8"))
+        for number, page in enumerate(pages, 1)
+    ]
+    for path in out_dir.glob("page-*.html"):
+        match = _OLDER_PAGE.fullmatch(path.name)
+        if match and int(match.group(1)) > len(pages):
+            path.unlink(missing_ok=True)
+    return written[0]

@@ -42,6 +42,7 @@ from narrator.publish.catalog import (
     Catalog,
     CatalogDamaged,
     Entry,
+    read_catalog,
     read_entries,
 )
 from narrator.publish.feed import FEED_NAME, NS
@@ -58,7 +59,7 @@ def load_catalog(out_dir: Path) -> Catalog:
     """
     path = out_dir / CATALOG_NAME
     try:
-        return Catalog(path, read_entries(path))
+        return Catalog(path, *read_catalog(path))
     except FileNotFoundError:
         return Catalog(path, {})
     except CatalogDamaged as exc:

@@ -313,12 +313,17 @@ def recurring_lines(texts: Iterable[str]) -> frozenset[str]:
 
     Articles copied from one site carry the same menus, footers and share buttons; a
     line repeated across the batch is chrome whatever its wording. Sentences are left
-    alone (two speeches may both say "Thank you."). Fails for a heading two articles
+    alone (two speeches may both say "Thank you."), and so is a text's first line when it
+    stands alone as a paragraph: that is the article's title, and two articles may share
+    one (a menu at the top runs on over several lines). Fails for a heading two articles
     share ("Background"); it is dropped from both (keep it with ``[boilerplate] keep``).
     """
     counts: Counter[str] = Counter()
     for text in texts:
-        lines = {flat_line(line) for line in text.splitlines()}
+        rows = text.strip().splitlines()
+        if len(rows) == 1 or (len(rows) > 1 and not rows[1].strip()):
+            rows = rows[1:]  # the title
+        lines = {flat_line(line) for line in rows}
         counts.update(
             line
             for line in lines

@@ -117,6 +117,7 @@ def read_article(path: Path, *, language: str = "en", rules: LineRules | None = 
         url=draft.url,
         description=draft.description or _describe(blocks),
         updated=draft.updated,
+        url_key=draft.url_key,
     )
 
 

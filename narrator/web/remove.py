@@ -1,26 +1,33 @@
 """``narrator remove``: delete an article's file (a snapshot or any article) from the folder.
 
 The article is named the way a user knows it: the URL it came from (any URL that led to the
-snapshot, tracking parameters and all), its file, or its episode's slug. Only the article
-file goes; dropping its episode from the feed is the build's job.
+snapshot, tracking parameters and all), its file, or its episode's slug (as the catalog of
+the output folder lists it: a retitled article keeps the slug of its first title). Only the
+article file goes; dropping its episode from the feed is the build's job.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from narrator.errors import NarratorError
 from narrator.web.snapshot import index_folder
 from narrator.web.urls import normalize_url
 
-__all__ = ["find_article", "remove_article"]
+__all__ = ["episode_files", "find_article", "remove_article"]
 
 log = logging.getLogger(__name__)
 
 
-def find_article(folder: Path, target: str) -> Path:
-    """The article file in ``folder`` that ``target`` (URL, path or slug) names."""
+def find_article(folder: Path, target: str, episodes: Mapping[str, Path] | None = None) -> Path:
+    """The article file in ``folder`` that ``target`` (URL, path or slug) names.
+
+    ``episodes``: article files by episode slug, from the output's catalog
+    (``episode_files``); without it, or for a slug it lacks, a slug is matched to the slug
+    of each article's title.
+    """
     from narrator.text.ingest import SUPPORTED_EXTENSIONS, read_article, slugify
 
     if "://" in target:
@@ -47,6 +54,9 @@ def find_article(folder: Path, target: str) -> Path:
     for candidate in candidates:
         if candidate.stem == target or candidate.name == target:
             return candidate
+    listed = (episodes or {}).get(target)
+    if listed is not None and listed.is_file() and listed.resolve().parent == folder.resolve():
+        return listed
     slug = slugify(target)
     for candidate in candidates:
         try:
@@ -59,9 +69,16 @@ def find_article(folder: Path, target: str) -> Path:
     )
 
 
-def remove_article(folder: Path, target: str) -> Path:
+def episode_files(out_dir: Path) -> dict[str, Path]:
+    """Article files by episode slug, as the catalog of ``out_dir`` lists them."""
+    from narrator.publish.catalog import Catalog
+
+    return {slug: e.article_file() for slug, e in Catalog.load(out_dir).entries.items()}
+
+
+def remove_article(folder: Path, target: str, episodes: Mapping[str, Path] | None = None) -> Path:
     """Delete the article ``target`` names from ``folder``; returns the file deleted."""
-    path = find_article(folder, target)
+    path = find_article(folder, target, episodes)
     path.unlink()
     log.info("removed %s", path)
     return path

@@ -316,6 +316,13 @@ def test_a_large_build_is_planned_on_the_workers_too(
             entry.duration,
             entry.bytes,
         )
+        # The identity the client found (a worker may see the articles' folder elsewhere).
+        assert (other.key, other.folder, other.input_key) == (
+            entry.key,
+            entry.folder,
+            entry.input_key,
+        )
+        assert other.input_key
     assert _feed_items(out) == _feed_items(tmp_path / "local")
 
     before = {p.name: p.stat().st_mtime_ns for p in (out / "episodes").iterdir()}

@@ -290,6 +290,13 @@ def test_recurring_lines_are_short_unpunctuated_lines_found_in_two_texts() -> No
     assert recurring_lines([a, b]) == {"Menu", "Search"}
 
 
+def test_a_title_two_articles_share_is_not_site_chrome() -> None:
+    """The first line standing alone is the article's title (a menu runs on)."""
+    a = "Same Title\n\nMenu\nSearch\n\nA story about trains.\n"
+    b = "Same Title\n\nMenu\nSearch\n\nA story about boats.\n"
+    assert recurring_lines([a, b]) == {"Menu", "Search"}
+
+
 def test_lines_shared_by_the_articles_of_a_batch_are_dropped(tmp_path: Path) -> None:
     body = "is a paragraph of prose long enough to be the article, ending here."
     paths = []

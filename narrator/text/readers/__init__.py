@@ -37,6 +37,8 @@ class Draft:
     description: str = ""
     updated: dt.date | None = None
     """When a changed version of a fetched article replaced the first (snapshots only)."""
+    url_key: str | None = None
+    """The identity of a fetched page (snapshots only): its normalised canonical URL."""
 
     def add(self, kind: BlockKind, text: str) -> None:
         """Append a block of cleaned text; empty text is ignored."""

@@ -189,6 +189,7 @@ def read_html(text: str) -> Draft:
         draft.published = _date(snapshot.published) or draft.published
         draft.url = snapshot.canonical_url or snapshot.final_url or draft.url
         draft.updated = _date(snapshot.updated)
+        draft.url_key = snapshot.key
     extracted = _extract(text)
     main = extracted.find("main") if extracted is not None else None
     if main is None:
