@@ -148,10 +148,14 @@ def _mp3s(out: Path) -> dict[str, bytes]:
 
 
 def _feed_items(out: Path) -> list[tuple[str, str, str, str]]:
+    """The feed's items, sorted: undated articles are dated by the second they were first
+    built, so two builds a second apart may list them in another order."""
     import feedparser
 
     feed = feedparser.parse((out / "feed.xml").read_bytes())
-    return [(e.title, e.id, e.enclosures[0].length, e.itunes_duration) for e in feed.entries]
+    return sorted(
+        (e.title, e.id, e.enclosures[0].length, e.itunes_duration) for e in feed.entries
+    )
 
 
 def test_a_cluster_build_equals_the_local_one_and_the_client_touches_no_audio(
