@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from narrator.build.atomic import atomic_path, atomic_write
 from narrator.build.lock import exclusive_lock, sweep_temp_files
+from narrator.voice.backends.onnx_names import name_maker, names_in_use, names_read
 
 if TYPE_CHECKING:
     import onnx
@@ -348,15 +349,7 @@ def conv1d_to_conv2d(model: onnx.ModelProto) -> int:
     opset = _default_opset(model)
     initializers = {tensor.name: tensor for tensor in graph.initializer}
     overridable = {value.name for value in graph.input}
-    taken = _names_in_use(graph)
-
-    def fresh(base: str) -> str:
-        name, n = base, 0
-        while name in taken:
-            n += 1
-            name = f"{base}_{n}"
-        taken.add(name)
-        return name
+    fresh = name_maker(names_in_use(graph))
 
     axes_name = ""
     weights_2d: dict[str, str] = {}
@@ -410,7 +403,7 @@ def conv1d_to_conv2d(model: onnx.ModelProto) -> int:
     del graph.node[:]
     graph.node.extend(new_nodes)
     # Drop the 3-D weights nothing reads any more (a weight may have other readers).
-    still_read = _names_read(graph)
+    still_read = names_read(graph)
     kept = [
         tensor
         for tensor in graph.initializer
@@ -463,39 +456,3 @@ def _default_opset(model: onnx.ModelProto) -> int:
         if entry.domain in ("", "ai.onnx"):
             return int(entry.version)
     raise ValueError("the model imports no ONNX operator set")
-
-
-def _subgraphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    from onnx import AttributeProto
-
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.type == AttributeProto.GRAPH:
-                yield attribute.g
-                yield from _subgraphs(attribute.g)
-            elif attribute.type == AttributeProto.GRAPHS:
-                for sub in attribute.graphs:
-                    yield sub
-                    yield from _subgraphs(sub)
-
-
-def _names_read(graph: onnx.GraphProto) -> set[str]:
-    """Every value name a node of ``graph`` or of its subgraphs reads, and the graph outputs."""
-    names = {value.name for value in graph.output}
-    for g in (graph, *_subgraphs(graph)):
-        names.update(name for node in g.node for name in node.input)
-    return names
-
-
-def _names_in_use(graph: onnx.GraphProto) -> set[str]:
-    """Every value and node name anywhere in ``graph`` (new names must avoid them)."""
-    names: set[str] = set()
-    for g in (graph, *_subgraphs(graph)):
-        names.update(tensor.name for tensor in g.initializer)
-        names.update(value.name for value in (*g.input, *g.output, *g.value_info))
-        for node in g.node:
-            names.update(node.input)
-            names.update(node.output)
-            names.add(node.name)
-    names.discard("")
-    return names

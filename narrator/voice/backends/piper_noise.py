@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from narrator.voice.backends.onnx_names import name_maker, names_in_use
+
 if TYPE_CHECKING:
     import onnx
     from piper import PiperVoice
@@ -97,17 +99,8 @@ def noise_as_inputs(model: onnx.ModelProto) -> int:
         value.name: value.type
         for value in (*inferred.value_info, *inferred.input, *inferred.output)
     }
-    taken = {name for node in graph.node for name in (*node.input, *node.output, node.name)}
-    taken.update(tensor.name for tensor in graph.initializer)
-    taken.update(value.name for value in (*graph.input, *graph.output))
-
-    def fresh(base: str) -> str:
-        name, n = base, 0
-        while name in taken:
-            n += 1
-            name = f"{base}_{n}"
-        taken.add(name)
-        return name
+    taken = names_in_use(graph)
+    fresh = name_maker(taken)
 
     zero = fresh("narrator_noise_zero")
     graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [], [0]))
