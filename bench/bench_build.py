@@ -24,7 +24,7 @@ Anything after ``--`` is passed to every ``narrator build`` (e.g. ``-j 1``).
 ``--memory-only`` skips the timed runs: one run of each step, sampling memory
 only (memory does not depend on the machine's load, so it needs no repeats).
 ``--seed`` takes any article, e.g. the 22-minute corpus article
-``/work/shared/corpus/10_gutenberg_street_raleigh_long.txt``.
+``tests/data/corpus/10_gutenberg_street_raleigh_long.txt``.
 """
 
 from __future__ import annotations
