@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data" / "web"
-CLOCK_PAGE = (DATA / "ahmed_clock.html").read_text(encoding="utf-8")
-"""A real article page (from the shared corpus): headline, byline, date, page chrome."""
+from tests.paths import CORPUS
+
+CLOCK_PAGE = (CORPUS / "13_wikinews_ahmed_clock.html").read_text(encoding="utf-8")
+"""A real article page (from the corpus): headline, byline, date, page chrome."""
 CLOCK_TITLE = "Texas student Ahmed Mohamed inspires social movement"
 
 
