@@ -13,12 +13,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from narrator import __version__
 from narrator.errors import NarratorError
+
+if TYPE_CHECKING:
+    from narrator.build.pipeline import BuildReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -219,11 +222,16 @@ def build(
         wait=wait,
         folders=whole_folders(given),
     )
+    if not _print_report(report):
+        ctx.exit(1)
+
+
+def _print_report(report: BuildReport) -> bool:
+    """One ``Error:`` line per failed article, then the summary line; True if none failed."""
     for failure in report.failed:
         click.echo(f"Error: {failure.error}", err=True)
     click.echo(report.summary())
-    if report.failed:
-        ctx.exit(1)
+    return not report.failed
 
 
 def _build_folder(
@@ -242,10 +250,7 @@ def _build_folder(
         progress=_Progress(enabled=not quiet and sys.stderr.isatty()),
         synthesizer=synthesizer,
     )
-    for failure in report.failed:
-        click.echo(f"Error: {failure.error}", err=True)
-    click.echo(report.summary())
-    return not report.failed
+    return _print_report(report)
 
 
 def _articles_option(text: str) -> Callable[[F], F]:
