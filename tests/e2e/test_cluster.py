@@ -31,7 +31,7 @@ from narrator.models import Voice
 from narrator.publish.catalog import Catalog
 from narrator.voice.cluster import DaskPool
 from narrator.voice.synthesizer import Synthesizer, Tick
-from tests.articles import HARBOUR
+from tests.articles import HARBOUR, article_folder
 
 distributed = pytest.importorskip(
     "distributed",
@@ -107,11 +107,7 @@ def no_local_voicing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _articles(root: Path, names: tuple[str, ...] = tuple(ARTICLES)) -> Path:
-    folder = root / "articles"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (folder / f"{name}.txt").write_text(ARTICLES[name], encoding="utf-8")
-    return folder
+    return article_folder(root, {name: ARTICLES[name] for name in names})
 
 
 def _build(folder: Path, out: Path, config: Config, cache: Path, **kw: Any) -> BuildReport:

@@ -30,7 +30,7 @@ from narrator.cli import cli
 from narrator.config import Config, load_config
 from narrator.publish.catalog import Catalog
 from narrator.voice.synthesizer import Synthesizer
-from tests.articles import HARBOUR
+from tests.articles import HARBOUR, article_folder
 
 distributed = pytest.importorskip(
     "distributed",
@@ -130,11 +130,7 @@ def config() -> Config:
 
 
 def _articles(root: Path) -> Path:
-    folder = root / "articles"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in ARTICLES.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    return folder
+    return article_folder(root, ARTICLES)
 
 
 def _build(folder: Path, out: Path, config: Config, cache: Path, **kw: Any) -> BuildReport:

@@ -17,7 +17,7 @@ from narrator.config import Config, load_config
 from narrator.errors import NarratorError
 from narrator.models import Clip, Voice
 from narrator.voice.synthesizer import Synthesizer
-from tests.articles import HARBOUR
+from tests.articles import HARBOUR, article_folder
 
 MILL = """The Mill
 
@@ -35,11 +35,7 @@ def config() -> Config:
 
 
 def _articles(root: Path, **texts: str) -> Path:
-    folder = root / "articles"
-    folder.mkdir(exist_ok=True)
-    for name, text in texts.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    return folder
+    return article_folder(root, texts)
 
 
 def _build(

@@ -16,17 +16,13 @@ from narrator.errors import NarratorError
 from narrator.models import Voice
 from narrator.voice.cluster import DaskPool, parse_scheduler
 from narrator.voice.config_check import check_voice_config
-from tests.articles import HARBOUR
+from tests.articles import HARBOUR, article_folder
 
 ARTICLES = {"harbour": HARBOUR}
 
 
 def _articles(root: Path, names: tuple[str, ...] = tuple(ARTICLES)) -> Path:
-    folder = root / "articles"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (folder / f"{name}.txt").write_text(ARTICLES[name], encoding="utf-8")
-    return folder
+    return article_folder(root, {name: ARTICLES[name] for name in names})
 
 
 def test_without_dask_scheduler_says_what_to_install(
