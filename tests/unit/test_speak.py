@@ -358,3 +358,29 @@ READING_TOKENS = [
 @pytest.mark.parametrize(("written", "spoken"), READING_TOKENS)
 def test_tokens_of_articles_people_bring(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        pytest.param(
+            "Sen. Alex Padilla (D-Calif.) and others said.",
+            "Senator Alex Padilla, Democrat of California, and others said.",
+            id="ap-style",
+        ),
+        pytest.param(
+            "Rep. Lee (R-Texas) voted no.", "Representative Lee, Republican of Texas, voted no.",
+            id="full-name",
+        ),
+        pytest.param(
+            "Sen. Cole (I-VT) spoke.", "Senator Cole, Independent of Vermont, spoke.", id="postal"
+        ),
+        pytest.param(
+            "Rep. Ruiz (D-New Mexico) won.",
+            "Representative Ruiz, Democrat of New Mexico, won.",
+            id="two-words",
+        ),
+    ],
+)
+def test_party_state_tags_are_read_out_and_end_no_sentence(written: str, spoken: str) -> None:
+    assert S.normalize(written) == spoken

@@ -43,7 +43,11 @@ from typing import Final
 from anyascii import anyascii
 
 from narrator.models import Segment, Utterance
-from narrator.text.normalize.abbreviations import expand_dotted_abbreviations, expand_titles
+from narrator.text.normalize.abbreviations import (
+    expand_dotted_abbreviations,
+    expand_party_tags,
+    expand_titles,
+)
 from narrator.text.normalize.acronyms import (
     expand_initialisms,
     fix_spelled_a,
@@ -108,6 +112,7 @@ RULES: Final[tuple[Rule, ...]] = (
     transliterate,
     split_versions,
     speak_phone_numbers,
+    expand_party_tags,
     expand_titles,
     expand_dotted_abbreviations,
     expand_dates,

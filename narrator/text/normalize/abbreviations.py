@@ -81,6 +81,59 @@ DOTTED: Final[dict[str, str]] = {
 }
 
 
+PARTIES: Final[dict[str, str]] = {"R": "Republican", "D": "Democrat", "I": "Independent"}
+"""The party letters of a US politician's party-state tag."""
+
+STATES: Final[dict[str, str]] = {
+    # AP style, as newspapers write them in "(D-Calif.)"
+    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California",
+    "Colo.": "Colorado", "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida",
+    "Ga.": "Georgia", "Ill.": "Illinois", "Ind.": "Indiana", "Kan.": "Kansas",
+    "Ky.": "Kentucky", "La.": "Louisiana", "Md.": "Maryland", "Mass.": "Massachusetts",
+    "Mich.": "Michigan", "Minn.": "Minnesota", "Miss.": "Mississippi", "Mo.": "Missouri",
+    "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada", "N.H.": "New Hampshire",
+    "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York", "N.C.": "North Carolina",
+    "N.D.": "North Dakota", "Okla.": "Oklahoma", "Ore.": "Oregon", "Pa.": "Pennsylvania",
+    "R.I.": "Rhode Island", "S.C.": "South Carolina", "S.D.": "South Dakota",
+    "Tenn.": "Tennessee", "Vt.": "Vermont", "Va.": "Virginia", "Wash.": "Washington",
+    "W.Va.": "West Virginia", "Wis.": "Wisconsin", "Wyo.": "Wyoming",
+    # postal codes, as in "(R-TX)"
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa",
+    "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland",
+    "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi",
+    "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire",
+    "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
+    "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+}  # fmt: skip
+"""State abbreviations of party-state tags; full names ("Texas") need none."""
+
+_STATE_ALT = "|".join(re.escape(s) for s in sorted(STATES, key=len, reverse=True))
+_PARTY_TAG = re.compile(
+    rf"\((?P<party>[RDI])-(?P<state>{_STATE_ALT}|[A-Z][a-z]+(?: [A-Z][a-z]+)?)\)"
+)
+
+
+def expand_party_tags(text: str) -> str:
+    """(D-Calif.) → ", Democrat of California,"; (R-TX), (R-Texas) likewise.
+
+    Why: espeak reads "(D-Calif.)" as "D Calif", and the abbreviation's full stop
+    ends the sentence there, so the next word is read as a new sentence. Fails: a
+    district tag ("(D-Calif.-12)", "(AZ-07)") is left as written, and a state spelt
+    otherwise than AP style or by postal code is read as written.
+    """
+
+    def tag(m: re.Match[str]) -> str:
+        state = STATES.get(m.group("state"), m.group("state"))
+        return f", {PARTIES[m.group('party')]} of {state},"
+
+    return _PARTY_TAG.sub(tag, text)
+
+
 def expand_titles(text: str) -> str:
     """Mr/Mr. → Mister, Dr. → Doctor, Gov. → Governor, Jr. → Junior, St./Dr. by context.
 
