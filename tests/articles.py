@@ -12,6 +12,7 @@ def article_folder(root: Path, texts: Mapping[str, str]) -> Path:
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     return folder
 
+
 HARBOUR = """Harbour Lights
 
 The harbour lights came on at dusk. The boats returned slowly.

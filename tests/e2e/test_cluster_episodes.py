@@ -149,9 +149,7 @@ def _feed_items(out: Path) -> list[tuple[str, str, str, str]]:
     import feedparser
 
     feed = feedparser.parse((out / "feed.xml").read_bytes())
-    return sorted(
-        (e.title, e.id, e.enclosures[0].length, e.itunes_duration) for e in feed.entries
-    )
+    return sorted((e.title, e.id, e.enclosures[0].length, e.itunes_duration) for e in feed.entries)
 
 
 def test_a_cluster_build_equals_the_local_one_and_the_client_touches_no_audio(

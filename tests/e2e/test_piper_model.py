@@ -23,9 +23,12 @@ from narrator.voice.backends import ThreadBudget
 from narrator.voice.backends.piper import default_model_path, load_voice
 from narrator.voice.backends.piper_model import (
     MODEL_DIR_ENV,
+    OPTIMIZED_FORMAT,
     PREPARE_ENV,
+    ensure_optimized,
     optimized_model,
     prepared_model,
+    weights_file,
 )
 
 SENTENCE = "The council said on Tuesday that it would respond jointly to the proposal."
@@ -202,11 +205,75 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
     assert optimized.name.startswith(prepared.stem + "-ort-")
     assert _onnx_files(private_dir) == sorted([prepared.name, optimized.name])
     assert not list(private_dir.glob(".*.tmp"))  # the save went to its final name
-    # What onnxruntime saved is a whole model it can run as it is.
-    assert optimized.stat().st_size > 0.9 * prepared.stat().st_size
+    # What onnxruntime saved is a whole model it can run as it is, its weights in a file
+    # of their own beside it.
+    assert weights_file(optimized).stat().st_size > 0.9 * prepared.stat().st_size
+    assert optimized.stat().st_size < 0.1 * prepared.stat().st_size
     again = load_voice(original)
     assert _is_prepared(again)
     assert len(_speak(again)) > 22050
+
+
+def _mapped_files() -> set[str]:
+    with open("/proc/self/maps", encoding="utf-8") as fh:
+        return {line.split(maxsplit=5)[5].strip() for line in fh if len(line.split()) == 6}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="needs /proc (Linux)")
+def test_the_weights_are_mapped_from_their_file_not_copied(
+    original: Path, private_dir: Path, one_thread: None
+) -> None:
+    """Mapped, every process that loads the voice shares one copy of its weights (the page
+    cache's) instead of holding its own 60 MB: what keeps two synthesis workers small."""
+    load_voice(original)  # made here; what follows is what every later load does
+    weights = weights_file(_optimized_path(original))
+    voice = load_voice(original)
+    assert len(_speak(voice)) > 22050
+    assert str(weights) in _mapped_files()
+
+
+def test_a_stale_weights_file_is_replaced_not_rewritten(
+    original: Path, private_dir: Path, one_thread: None
+) -> None:
+    """A save killed half-way leaves a weights file and no model naming it. The next save
+    writes a new file rather than into that one, which another process may have mapped
+    (shrinking a mapped file kills the process that maps it)."""
+    optimized = _optimized_path(original)
+    weights = weights_file(optimized)
+    weights.write_bytes(b"half a weights file")
+    stale = weights.stat().st_ino
+    with weights.open("rb"):  # held open, like a mapping: its inode stays in use
+        voice = load_voice(original)
+        assert optimized.is_file() and weights.stat().st_ino != stale
+    assert _is_prepared(voice)
+    assert len(_speak(voice)) > 22050
+
+
+def test_an_older_optimized_copy_is_removed_when_the_new_one_is_saved(
+    original: Path, private_dir: Path, one_thread: None
+) -> None:
+    optimized = _optimized_path(original)
+    prepared = prepared_model(original)
+    old = optimized.with_name(optimized.name.replace(f"-{OPTIMIZED_FORMAT}.onnx", ".onnx"))
+    assert old != optimized and old.name.startswith(prepared.stem + "-ort-")
+    old.write_bytes(b"an optimized copy with its weights inline")
+    assert _is_prepared(load_voice(original))
+    assert optimized.is_file() and not old.exists()
+    assert prepared.is_file()
+
+
+def test_a_save_that_fails_leaves_nothing_behind(original: Path, private_dir: Path) -> None:
+    prepared = prepared_model(original)
+    optimized = _optimized_path(original)
+
+    def optimize(tmp: Path, weights: str) -> None:
+        (tmp.parent / weights).write_bytes(b"part of the weights")
+        tmp.write_bytes(b"part of a model")
+        raise OSError(28, "No space left on device")
+
+    assert ensure_optimized(optimized, optimize) is False
+    assert sorted(p.name for p in private_dir.glob("*.onnx*")) == [prepared.name]
+    assert not list(private_dir.glob(".*.tmp"))
 
 
 def test_a_fresh_process_loads_the_optimized_model(
@@ -251,14 +318,19 @@ def test_the_optimized_model_stands_in_for_the_prepared_one(
     assert len(_speak(voice)) > 22050
 
 
+@pytest.mark.parametrize("part", ["model", "weights"])
 def test_a_damaged_optimized_model_is_deleted_and_made_again(
-    original: Path, private_dir: Path, one_thread: None, caplog: pytest.LogCaptureFixture
+    part: str,
+    original: Path,
+    private_dir: Path,
+    one_thread: None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     load_voice(original)
     optimized = _optimized_path(original)
-    good_size = optimized.stat().st_size
-    damaged = optimized.read_bytes()[: good_size // 3]
-    optimized.write_bytes(damaged)
+    damaged = optimized if part == "model" else weights_file(optimized)
+    good_size = damaged.stat().st_size
+    damaged.write_bytes(damaged.read_bytes()[: good_size // 3])
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         voice = load_voice(original)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -266,12 +338,14 @@ def test_a_damaged_optimized_model_is_deleted_and_made_again(
     assert "damaged" in warnings[0] and str(optimized) in warnings[0]
     assert _is_prepared(voice)  # the prepared model was used instead
     assert len(_speak(voice)) > 22050
-    # The damaged file went; this load saved a whole new one in its place.
-    assert optimized.is_file() and optimized.stat().st_size > len(damaged)
+    # The damaged copy went, weights and all; the next load optimizes again, silently.
+    assert not optimized.exists() and not weights_file(optimized).exists()
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert _is_prepared(load_voice(original))
     assert not caplog.records
+    assert optimized.is_file()
+    assert weights_file(optimized).stat().st_size > 0.9 * prepared_model(original).stat().st_size
 
 
 def test_switched_off_the_voice_loads_without_writing_a_model(

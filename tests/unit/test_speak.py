@@ -369,7 +369,8 @@ def test_tokens_of_articles_people_bring(written: str, spoken: str) -> None:
             id="ap-style",
         ),
         pytest.param(
-            "Rep. Lee (R-Texas) voted no.", "Representative Lee, Republican of Texas, voted no.",
+            "Rep. Lee (R-Texas) voted no.",
+            "Representative Lee, Republican of Texas, voted no.",
             id="full-name",
         ),
         pytest.param(

@@ -163,14 +163,17 @@ def load_voice(path: Path, budget: ThreadBudget | None = None) -> PiperVoice:
 def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
     """The model file and onnxruntime session of the first of these that opens:
 
-    1. onnxruntime's own optimized copy of the prepared model, kept from an earlier
-       load on this machine (loading it takes 0.1 s instead of 0.35 s);
+    1. onnxruntime's own optimized copy of the prepared model, made once on this
+       machine (``piper_model.ensure_optimized``; loading it takes 0.1 s instead of
+       0.35 s), whose weights are mapped from their own file and so shared by every
+       process that loads the voice;
     2. the prepared model (``piper_model``: its 1-D convolutions made 2-D, same
-       audio, faster), whose optimized copy onnxruntime saves now for next time;
+       audio, faster);
     3. the original model, whose failure is the one raised.
 
-    A copy that does not open is deleted (``piper_model.discard_prepared``) and the
-    next load makes it again. With preparation off or failed, only 3 is tried.
+    A copy that does not open is deleted (``piper_model.discard_optimized``,
+    ``discard_prepared``) and a later load makes it again. With preparation off or
+    failed, only 3 is tried.
     """
     import onnxruntime
 
@@ -178,17 +181,19 @@ def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
     if prepared == path:
         return path, _session(path, budget, original=True)
     optimized = piper_model.optimized_model(prepared, onnxruntime.__version__)
-    if optimized is not None and optimized.is_file():
+    if optimized is not None:
         try:
-            return optimized, _session(optimized, budget, optimized=True)
+            if piper_model.ensure_optimized(
+                optimized, lambda tmp, weights: _session(prepared, budget, save=(tmp, weights))
+            ):
+                return optimized, _session(optimized, budget, optimized=True)
         except Exception as exc:
-            instead = "the prepared model (optimizing it again)"
-            piper_model.discard_prepared(optimized, path, exc, instead)
+            if optimized.is_file():
+                piper_model.discard_optimized(optimized, exc)
+            else:  # the prepared model would not open, or its optimized copy not save
+                log.debug("cannot optimize %s: %s", prepared, exc)
     try:
-        if optimized is None:
-            return prepared, _session(prepared, budget)
-        with piper_model.saving_optimized(optimized) as save:
-            return prepared, _session(prepared, budget, save=save)
+        return prepared, _session(prepared, budget)
     except Exception as exc:
         piper_model.discard_prepared(prepared, path, exc)
     return path, _session(path, budget, original=True)
@@ -199,15 +204,16 @@ def _session(
     budget: ThreadBudget,
     *,
     optimized: bool = False,
-    save: Path | None = None,
+    save: tuple[Path, str] | None = None,
     original: bool = False,
 ) -> Any:
     """An onnxruntime CPU session for ``model`` within ``budget``.
 
     ``optimized``: the file is already optimized for this machine, so onnxruntime has
-    nothing left to do; ``save``: where onnxruntime writes its optimized copy;
-    ``original``: the voice's own model, not its prepared copy, whose noise is made
-    inputs in memory (``piper_noise.steady_source``) so the voice stays steady.
+    nothing left to do; ``save``: where onnxruntime writes its optimized copy, and the
+    name of the file beside it that takes its weights; ``original``: the voice's own
+    model, not its prepared copy, whose noise is made inputs in memory
+    (``piper_noise.steady_source``) so the voice stays steady.
     """
     import onnxruntime
 
@@ -221,10 +227,22 @@ def _session(
     if optimized:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     if save is not None:
-        options.optimized_model_filepath = str(save)
+        tmp, weights = save
+        options.optimized_model_filepath = str(tmp)
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_file_name", weights
+        )
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_min_size_in_bytes",
+            str(piper_model.WEIGHTS_MIN_BYTES),
+        )
     # Not the warnings that the copy suits this machine only, or that the noise
     # inputs (piper_noise) have defaults.
     options.log_severity_level = 3
+    # Every sentence has inputs of a new shape, so a memory pattern (planned per input
+    # shape) is never reused, and planning it only holds one more block: measured
+    # 10-20 MB lower peaks per worker without it, at the same speed (bench/README.md).
+    options.enable_mem_pattern = False
     source = piper_noise.steady_source(model) if original else str(model)
     return onnxruntime.InferenceSession(
         source, sess_options=options, providers=["CPUExecutionProvider"]
@@ -261,9 +279,9 @@ class MemoryBoundSession:
         self.session = session
         self.shrink_options = onnxruntime.RunOptions()
         self.shrink_options.add_run_config_entry(*self.SHRINK)
-        loaded = resident_bytes()
+        loaded = private_bytes()
         self.ceiling = None if loaded is None else loaded + (headroom or HEADROOM)
-        """Resident bytes above which the next run shrinks the arena (None: always)."""
+        """Private resident bytes above which the next run shrinks the arena (None: always)."""
         self.shrinks = 0
         """Runs that shrank the arena so far."""
 
@@ -280,20 +298,24 @@ class MemoryBoundSession:
 
     def over_ceiling(self) -> bool:
         """Whether the process holds more than :attr:`ceiling` (True when unknown)."""
-        size = resident_bytes()
+        size = private_bytes()
         return self.ceiling is None or size is None or size > self.ceiling
 
     def __getattr__(self, name: str) -> Any:  # everything else is the session's
         return getattr(self.session, name)
 
 
-def resident_bytes() -> int | None:
-    """This process's resident memory (``/proc/self/statm``); None where unknown."""
+def private_bytes() -> int | None:
+    """This process's resident memory less its file-backed pages (``/proc/self/statm``:
+    resident minus shared), None where unknown. The voice's weights are file pages,
+    mapped and shared (``piper_model.weights_file``), and become resident as runs touch
+    them: counting them would take their 60 MB out of the arena's headroom."""
     import os
 
     try:
         with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            fields = fh.read().split()
+        return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError):
         return None
 

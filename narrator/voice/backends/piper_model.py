@@ -51,7 +51,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -217,28 +217,105 @@ def _machine_key(runtime_version: str) -> str:
     return hashlib.sha256(f"{runtime_version}|{cpu}".encode()).hexdigest()[:12]
 
 
+OPTIMIZED_FORMAT = "w1"
+"""Bump when what :func:`ensure_optimized` saves changes (w1: the weights in a file of
+their own, mapped into memory and shared between processes): old copies get other names."""
+WEIGHTS_SUFFIX = ".weights"
+WEIGHTS_MIN_BYTES = 1024
+"""Initializers at least this large go to the weights file; smaller ones stay inline."""
+
+
 def optimized_model(prepared: Path, runtime_version: str) -> Path | None:
     """Where onnxruntime's own optimized copy of ``prepared`` is kept on this machine
-    (None when preparation is switched off)."""
+    (None when preparation is switched off); its weights are in :func:`weights_file`."""
     if not preparation_enabled():
         return None
-    return prepared.with_name(f"{prepared.stem}-ort-{_machine_key(runtime_version)}.onnx")
+    key = _machine_key(runtime_version)
+    return prepared.with_name(f"{prepared.stem}-ort-{key}-{OPTIMIZED_FORMAT}.onnx")
 
 
-@contextlib.contextmanager
-def saving_optimized(target: Path) -> Iterator[Path]:
-    """A temporary path for onnxruntime to save its optimized model to; moved to ``target``
-    when the session opened (a failure to save it only costs the next load time)."""
+def weights_file(optimized: Path) -> Path:
+    """The file holding the weights of the optimized copy ``optimized``.
+
+    Why a file of their own: onnxruntime maps a model's external weights into memory
+    instead of copying them, so every process that loads the voice (each synthesis
+    worker, each Dask worker of a machine) shares one copy of them through the page
+    cache: about 75 MB less per worker, measured (``bench/README.md``).
+    """
+    return optimized.with_name(optimized.name + WEIGHTS_SUFFIX)
+
+
+Optimize = Callable[[Path, str], object]
+"""Opens an onnxruntime session of the prepared model that saves its optimized copy to the
+given path, with the weights in the file of the given name beside it."""
+
+
+def ensure_optimized(target: Path, optimize: Optimize) -> bool:
+    """Make onnxruntime's optimized copy ``target`` (and its weights file) with ``optimize``,
+    unless it exists; False when it could not be saved (a warning-free cost: the next load
+    tries again).
+
+    Under the folder's lock, so one process optimizes and the others wait for its file. A
+    weights file is never rewritten in place (another process may have it mapped, and a file
+    shrunk under a mapping kills that process): a stale one is unlinked first, and the
+    model file, which names it, appears (by rename) only once both are whole. Raises what
+    ``optimize`` raises for a prepared model onnxruntime cannot load.
+    """
+    if target.is_file():
+        return True
+    weights = weights_file(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        yield tmp
-        if tmp.is_file():
-            os.replace(tmp, target)
-    except OSError as exc:
+        with _folder_lock(target.parent):
+            if target.is_file():
+                return True
+            sweep_temp_files(target.parent)  # a killed save's model file
+            weights.unlink(missing_ok=True)
+            try:
+                optimize(tmp, weights.name)
+                if not (tmp.is_file() and weights.is_file()):
+                    raise OSError("onnxruntime saved no optimized model")
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    weights.unlink(missing_ok=True)  # no model names it: nothing maps it
+                raise
+            finally:
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
+    except (OSError, TimeoutError) as exc:
         log.debug("cannot keep the optimized model %s: %s", target, exc)
-    finally:
+        return False
+    _remove_older_formats(target)
+    return True
+
+
+def _remove_older_formats(target: Path) -> None:
+    """Delete optimized copies of the same prepared model in earlier formats (the weights
+    inline, not shared): nothing reads them any more."""
+    stem = target.name.removesuffix(f"-{OPTIMIZED_FORMAT}.onnx")
+    for old in target.parent.glob(f"{stem}*.onnx*"):
+        if old.name in (target.name, weights_file(target).name):
+            continue
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            old.unlink()
+            log.debug("removed %s, an optimized model in an older format", old)
+
+
+def discard_optimized(optimized: Path, reason: object) -> None:
+    """Delete an optimized copy onnxruntime could not load, and its weights; the next load
+    optimizes the prepared model again."""
+    log.warning(
+        "optimized copy %s of a Piper voice is damaged (%s); deleted it, using the prepared "
+        "model (optimizing it again next time)",
+        optimized,
+        _reason(reason),
+    )
+    for path in (optimized, weights_file(optimized)):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot delete %s: %s", path, exc)
 
 
 @dataclass(frozen=True)
@@ -258,10 +335,10 @@ def models_info(folder: Path | None = None) -> ModelsInfo:
     folder = folder or default_model_dir()
     count = size = 0
     if folder.is_dir():
-        for path in folder.glob(f"*-{TRANSFORM}-v*.onnx"):
+        for path in folder.glob(f"*-{TRANSFORM}-v*.onnx*"):
             with contextlib.suppress(OSError):
                 size += path.stat().st_size  # with onnxruntime's optimized copies ("-ort-")
-                count += "-ort-" not in path.name
+                count += "-ort-" not in path.name and path.suffix == ".onnx"
     return ModelsInfo(folder, count, size)
 
 
