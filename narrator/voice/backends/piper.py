@@ -39,9 +39,11 @@ MAX_CHARS = 100
 """Longest text Piper voices in one onnxruntime run (about 110 MB of activations); see
 :class:`MemoryBoundSession` and ``bench/README.md``."""
 
-HEADROOM = 128 * 2**20
-"""How far a process may grow beyond its size after loading a voice before its runs shrink
-onnxruntime's arena again: about one :data:`MAX_CHARS` run's activations, kept for the next."""
+HEADROOM = 96 * 2**20
+"""How far a process's private memory may grow beyond its size after loading a voice before
+its runs shrink onnxruntime's arena again: most of one :data:`MAX_CHARS` run's activations,
+kept for the next. 128 MB let the sample's cold build peak near 530 MiB now and then; 96 MB
+kept it under 470 for 5 % more CPU (``README.md``, Memory)."""
 
 
 def default_model_path() -> Path:
