@@ -10,7 +10,9 @@ compared with what narrator really does with its input: ``read_article`` then
 
 * **quotes**: recall of the annotated quotations (scare quotes optional) among the
   quote-voiced segments, and precision of those segments (each must be an annotated
-  quotation, nested quote or scare quote: no quote voice leaking past a closing mark);
+  quotation, nested quote, scare quote or block quote: no quote voice leaking past a closing
+  mark); the paragraphs of block quotations without marks (``block_quotes``) are counted
+  apart, as ``block quotes`` found of annotated, so the mark-based recall stays comparable;
 * **paragraphs**: the body blocks (headings left out, ``optional`` lines such as captions
   allowed as extras) match ``paragraph_count`` and ``paragraph_starts`` in order;
 * **boilerplate**: lines of ``boilerplate`` that are spoken (the title included), matched as
@@ -92,6 +94,8 @@ class Score:
     quotes_found: int = 0
     quote_segments: int = 0
     quote_segments_ok: int = 0
+    block_quotes_wanted: int = 0
+    block_quotes_found: int = 0
     leaks: list[str] = field(default_factory=list)
     repeats: list[str] = field(default_factory=list)
     speakable_total: int = 0
@@ -127,7 +131,9 @@ def _spoken_units(article: Article) -> list[str]:
 def _score_quotes(score: Score, ann: dict[str, Any], article: Article, key: Keys) -> None:
     scare = {key(q) for q in ann.get("scare_quotes", [])}
     wanted = [q for q in ann.get("quotes", []) if key(q) not in scare]
+    blocks = [key(_rendered(q, ann, key)) for q in ann.get("block_quotes", [])]
     allowed = {key(q) for q in [*ann.get("quotes", []), *ann.get("nested_quotes", [])]} | scare
+    allowed |= set(blocks)
     voiced = [s.text for s in segment_article(article) if s.kind == "quote"]
     voiced_keys = [key(v) for v in voiced]
     score.quotes_wanted = len(wanted)
@@ -136,6 +142,12 @@ def _score_quotes(score: Score, ann: dict[str, Any], article: Article, key: Keys
             score.quotes_found += 1
         else:
             score.missed_quotes.append(quote)
+    score.block_quotes_wanted = len(blocks)
+    for quote, k in zip(ann.get("block_quotes", []), blocks, strict=True):
+        if k in voiced_keys:
+            score.block_quotes_found += 1
+        else:
+            score.missed_quotes.append(f"(block quote) {quote}")
     score.quote_segments = len(voiced)
     for text, k in zip(voiced, voiced_keys, strict=True):
         if k in allowed:
@@ -308,6 +320,8 @@ def summary(scores: Sequence[Score]) -> str:
     found = sum(s.quotes_found for s in scores)
     segs = sum(s.quote_segments for s in scores)
     ok = sum(s.quote_segments_ok for s in scores)
+    b_wanted = sum(s.block_quotes_wanted for s in scores)
+    b_found = sum(s.block_quotes_found for s in scores)
     paras = sum(s.paragraphs_ok for s in scores)
     titles = sum(s.title_ok for s in scores)
     leaks = sum(len(s.leaks) for s in scores)
@@ -317,7 +331,7 @@ def summary(scores: Sequence[Score]) -> str:
     sp_p = sum(s.speakable_passed for s in scores)
     return (
         f"{n:3d} articles  quote recall {_ratio(found, wanted)} ({found}/{wanted})"
-        f"  precision {_ratio(ok, segs)} ({ok}/{segs})"
+        f"  precision {_ratio(ok, segs)} ({ok}/{segs})  block quotes {b_found}/{b_wanted}"
         f"  paragraphs exact {paras}/{n} ({100 * paras / max(n, 1):.0f}%)"
         f"  titles {titles}/{n}  boilerplate spoken {leaks} lines in {leaky} articles"
         f" (+{repeats} repeats)  speakable {_ratio(sp_p, sp_t)} ({sp_p}/{sp_t})"

@@ -27,6 +27,9 @@ class Block:
     """paragraph, heading or list_item."""
     text: str
     """The block's text with markup removed and whitespace collapsed."""
+    quoted: bool = False
+    """It stands in a block quotation (HTML ``<blockquote>``, Markdown and e-mail ``>``): the
+    words of someone other than the article's writer, voiced as a quotation."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,8 @@ def read_article(path: Path, *, language: str = "en", rules: LineRules | None = 
         raise
     blocks, dropped = _remove_boilerplate(draft.blocks, rules)
     draft.dropped.extend(dropped)
+    blocks, dropped = _drop_pull_quotes(blocks)
+    draft.dropped.extend(dropped)
     blocks = _take_leading_metadata(blocks, draft)
     title = clean_text(draft.title)
     if not any(block.kind != "heading" for block in blocks):
@@ -282,11 +284,50 @@ def _remove_boilerplate(blocks: list[Block], rules: LineRules) -> tuple[list[Blo
     return kept, dropped
 
 
+PULL_QUOTE_MIN_WORDS = 4
+"""Shorter block quotes are never taken for pull quotes: a "Yes." may well occur in the text."""
+
+
+def _words_key(text: str) -> str:
+    """The text's words, case-folded, one space apart: punctuation and marks left out."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _drop_pull_quotes(blocks: list[Block]) -> tuple[list[Block], list[str]]:
+    """Blocks without the block quotes that repeat the article's own text, and those dropped.
+
+    A pull quote (a sentence of the article set large beside it) is site chrome: it is read
+    where it stands in the text, not twice. A quoted block whose words stand, in order, in
+    another paragraph, list item or block quote is one; of two equal block quotes the first
+    is kept. Fails for an article that quotes the same words again on purpose; the block
+    quote is then read once, where the text quotes them.
+    """
+    keys = [_words_key(block.text) if block.kind != "heading" else "" for block in blocks]
+
+    def repeats(i: int) -> bool:
+        key = keys[i]
+        return len(key.split()) >= PULL_QUOTE_MIN_WORDS and any(
+            f" {key} " in f" {other} " and (other != key or j < i or not blocks[j].quoted)
+            for j, other in enumerate(keys)
+            if j != i
+        )
+
+    kept: list[Block] = []
+    dropped: list[str] = []
+    for i, block in enumerate(blocks):
+        if block.quoted and repeats(i):
+            log.debug("pull quote (repeats the text): %r", block.text)
+            dropped.append(block.text)
+        else:
+            kept.append(block)
+    return kept, dropped
+
+
 def _take_leading_metadata(blocks: list[Block], draft: Draft) -> list[Block]:
     """Turn datelines and bylines among the first blocks into metadata."""
     kept: list[Block] = []
     for index, block in enumerate(blocks):
-        if index < LEADING_METADATA_BLOCKS and block.kind != "list_item":
+        if index < LEADING_METADATA_BLOCKS and block.kind != "list_item" and not block.quoted:
             date = parse_dateline(block.text)
             byline = parse_byline(block.text)
             if byline is not None:

@@ -9,7 +9,12 @@ in each:
   be hyphenated across it;
 * paragraphs marked only by an indent, without blank lines;
 * one paragraph per line, without blank lines (e-mails and text copied from apps);
-* lists of short lines (menus and other site chrome copied with a web page).
+* lists of short lines (menus and other site chrome copied with a web page);
+* e-mail quoting: lines prefixed with ``>`` (``> >`` nested) are a block quotation,
+  laid out by the same rules once the prefixes are off.
+
+Indented blocks are not taken for block quotations: an indent already marks a
+paragraph's first line, a centred heading, or a whole file set in from the margin.
 
 :func:`split_units` tells these apart per blank-line block, by the *shape* of its
 lines (their lengths against the block's width, their indents, their last
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "SENTENCE_END",
@@ -81,6 +86,9 @@ _PAGE_NUMBER = re.compile(
 )
 _PAGE_MARKER = re.compile(r"^\[{1,2}\s*(?:page|p\.|pg\.?)\s*[\w.-]{1,12}\s*\]{1,2}$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*[•◦▪‣*+-]\s+(?=\S)")
+_QUOTED = re.compile(r"^[ \t]{0,3}>(?=[ \t>]|$)")
+_QUOTE_PREFIX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,8 @@ class Unit:
     """It is one line of a block of short separate lines (a menu, a list of links)."""
     indented: bool = False
     """It is indented or centred in the file."""
+    quoted: bool = False
+    """Its lines are quoted e-mail style (``> …``), prefixes removed: a block quotation."""
 
 
 def _indent(line: str) -> int:
@@ -174,18 +184,45 @@ def _wrapped_units(lines: list[str], block: int) -> list[Unit]:
     return units
 
 
+def _quote_runs(text: str) -> list[tuple[str, bool]]:
+    """The text in runs of lines, quoted (``>`` prefixes removed) or not, in order.
+
+    A run of ``>`` lines without a word (``>>>`` separators in a transcript) is no quotation.
+    """
+    runs: list[tuple[list[str], bool]] = []
+    for line in text.split("\n"):
+        quoted = bool(_QUOTED.match(line))
+        if not runs or runs[-1][1] != quoted:
+            runs.append(([], quoted))
+        runs[-1][0].append(line)
+    return [
+        ("\n".join(_QUOTE_PREFIX.sub("", line) for line in lines), True)
+        if quoted and any(_WORD.search(line) for line in lines)
+        else ("\n".join(lines), False)
+        for lines, quoted in runs
+    ]
+
+
 def split_units(text: str) -> list[Unit]:
     """The file's paragraphs, headings and chrome lines, in order (see the module docstring)."""
     units: list[Unit] = []
-    for index, lines in enumerate(_blocks(text)):
-        centred = all(_indent(line) >= CENTRED_INDENT for line in lines)
-        if len(lines) == 1 or _BULLET.match(lines[0]):
-            units.append(Unit("\n".join(lines), index, len(lines), indented=_indent(lines[0]) > 0))
-        elif _is_wrapped(lines) and not centred:
-            units.extend(_wrapped_units(lines, index))
-        else:
-            units.extend(_line_units(lines, index, centred))
+    index = 0
+    for run, quoted in _quote_runs(text):
+        for lines in _blocks(run):
+            block = _block_units(lines, index)
+            units.extend([replace(unit, quoted=True) for unit in block] if quoted else block)
+            index += 1
     return units
+
+
+def _block_units(lines: list[str], index: int) -> list[Unit]:
+    """The units of one blank-line block."""
+    centred = all(_indent(line) >= CENTRED_INDENT for line in lines)
+    if len(lines) == 1 or _BULLET.match(lines[0]):
+        return [Unit("\n".join(lines), index, len(lines), indented=_indent(lines[0]) > 0)]
+    if _is_wrapped(lines) and not centred:
+        return _wrapped_units(lines, index)
+    return _line_units(lines, index, centred)
 
 
 def _line_units(lines: list[str], block: int, centred: bool) -> list[Unit]:
@@ -248,7 +285,12 @@ def remove_page_furniture(units: list[Unit]) -> tuple[list[Unit], list[str]]:
             continue
         if cut and kept and not ends_sentence(kept[-1].text) and unit.text.lstrip()[:1].islower():
             last = kept.pop()
-            unit = Unit(_join([last.text, unit.text]), last.block, last.lines + unit.lines)
+            unit = Unit(
+                _join([last.text, unit.text]),
+                last.block,
+                last.lines + unit.lines,
+                quoted=last.quoted,
+            )
         kept.append(unit)
         cut = False
     return kept, dropped

@@ -17,7 +17,10 @@ Rules:
   the next paragraph's first double mark closes it;
 * an unclosed quotation ends with its paragraph;
 * short quotations without a sign of speech (scare quotes, titles, glosses) stay
-  inline in the narration, marks and all.
+  inline in the narration, marks and all;
+* a paragraph of a block quotation (``<blockquote>``, ``>``) is a quotation as a
+  whole, unless it is a quotation in marks of its own (then the marks decide, and
+  an attribution after them is narration).
 """
 
 from __future__ import annotations
@@ -346,12 +349,16 @@ def _split_sentence(text: str, first: _Span, second: _Span) -> bool:
 
 def _is_speech(text: str, spans: list[_Span], k: int) -> bool:
     """Whether the quotation ``spans[k]`` gets the quote voice or stays inline."""
+    return not text[: spans[k].start].strip() or _speech_cue(text, spans, k)
+
+
+def _speech_cue(text: str, spans: list[_Span], k: int) -> bool:
+    """The quotation ``spans[k]`` is speech by itself: long, continued, exclaimed or attributed."""
     span = spans[k]
     if span.continued or _words(text[span.inner_start : span.inner_end]) > SHORT_QUOTE_WORDS:
         return True
     return (
-        not text[: span.start].strip()
-        or text[span.inner_start : span.inner_end].rstrip().endswith(EXCLAIMS)
+        text[span.inner_start : span.inner_end].rstrip().endswith(EXCLAIMS)
         or _speech_after(text[span.inner_start : span.inner_end], text[span.end :])
         or _speech_before(text[: span.start])
         or (k + 1 < len(spans) and _split_sentence(text, span, spans[k + 1]))
@@ -420,11 +427,29 @@ def _closes_first(text: str) -> bool:
     return False
 
 
+def _marked(text: str) -> bool:
+    """A block-quote paragraph that is a quotation in marks of its own, perhaps attributed.
+
+    It opens with a quotation that is speech by itself (``“Cool clock, Ahmed. …”``,
+    ``“We will,” she said.``): it keeps the mark-based reading, so an attribution is
+    narration. Any other block-quote paragraph is a quotation as a whole, marks inside it
+    and all (``The mayor called it "a fine day".`` quoted from a letter). Fails for an
+    excerpt that opens with dialogue (``“No,” she said, and turned away.`` quoted from a
+    novel): the excerpt's words after the marks are then read in the narrator's voice.
+    """
+    spans, _ = _scan(text, False)
+    return bool(spans) and not text[: spans[0].start].strip() and _speech_cue(text, spans, 0)
+
+
 _KINDS: Final[dict[str, SegmentKind]] = {NARRATION: "narration", QUOTE: "quote"}
 
 
 def segment_article(article: Article) -> list[Segment]:
-    """The article as segments: its title, then each block's heading, narration and quotes."""
+    """The article as segments: its title, then each block's heading, narration and quotes.
+
+    A paragraph or list item of a block quotation (``Block.quoted``) is one quote segment,
+    unless it is in quote marks of its own (:func:`_marked`).
+    """
     segments = [Segment(index=0, paragraph=None, kind="title", text=_clean(article.title))]
     open_quote = False
     for i, block in enumerate(article.blocks):
@@ -432,6 +457,11 @@ def segment_article(article: Article) -> list[Segment]:
             open_quote = False
             if _WORD.search(block.text):
                 segments.append(Segment(len(segments), i, "heading", _clean(block.text)))
+            continue
+        if block.quoted and not _marked(block.text):
+            open_quote = False  # its marks are nested in it: none stays open past it
+            if _WORD.search(block.text):
+                segments.append(Segment(len(segments), i, "quote", _clean(block.text)))
             continue
         continues = open_quote and (_starts_with_mark(block.text) or _closes_first(block.text))
         pieces, open_quote = split_quotes(block.text, continues)

@@ -546,6 +546,51 @@ def test_html_body_without_chrome_markers_captions_or_back_matter(tmp_path: Path
         assert chrome not in spoken
 
 
+BLOCKQUOTE_PAGE = """<html><head><title>Tram line</title></head><body><article><h1>Tram line</h1>
+<p>The council met on Tuesday evening to debate the budget for the coming year, and the
+members argued for three hours before the vote on the new tram line was taken.</p>
+<blockquote class="pull-quote"><p>the members argued for three hours</p></blockquote>
+<p>The mayor called it <q>a fine day for the city</q> and thanked the members for their work.</p>
+<blockquote><p>We will:</p><ul><li>build the tracks by 2028;</li><li>run the trams by 2030.</li>
+</ul></blockquote>
+<blockquote><p>Yes.</p></blockquote>
+<p>Work on the line starts next spring; the first trams are due two years later if the
+contractors keep to the timetable. Yes.</p>
+</article></body></html>
+"""
+
+
+def test_html_blockquote_blocks_are_quoted_and_a_pull_quote_is_dropped(tmp_path: Path) -> None:
+    article = _html(tmp_path, BLOCKQUOTE_PAGE)
+    assert [(b.kind, b.quoted, b.text[:26]) for b in article.blocks] == [
+        ("paragraph", False, "The council met on Tuesday"),
+        ("paragraph", False, "The mayor called it a fine"),  # an inline <q> is not a block
+        ("paragraph", True, "We will:"),
+        ("list_item", True, "build the tracks by 2028;"),
+        ("list_item", True, "run the trams by 2030."),
+        ("paragraph", True, "Yes."),  # too short to be taken for a pull quote
+        ("paragraph", False, "Work on the line starts ne"),
+    ]
+    assert "the members argued for three hours" in article.dropped
+
+
+def test_markdown_pull_quote_is_dropped_but_the_first_of_two_equal_quotes_kept(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "# Tram line\n\nThe council met on Tuesday and argued for three hours.\n\n"
+        "> argued for three hours\n\n> We will run the trams by 2030.\n\n"
+        "The mayor spoke.\n\n> We will run the trams by 2030.\n"
+    )
+    article = _md(tmp_path, text)
+    assert [(b.quoted, b.text) for b in article.blocks] == [
+        (False, "The council met on Tuesday and argued for three hours."),
+        (True, "We will run the trams by 2030."),
+        (False, "The mayor spoke."),
+    ]
+    assert article.dropped[-2:] == ("argued for three hours", "We will run the trams by 2030.")
+
+
 def test_html_title_tag_loses_its_site_suffix_when_there_is_no_h1(tmp_path: Path) -> None:
     page = HTML_PAGE.replace("<h1>Rail plan approved</h1>", "")
     assert _html(tmp_path, page).title == "Rail plan approved"

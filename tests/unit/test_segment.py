@@ -21,9 +21,12 @@ def collapse(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def article(*blocks: str | tuple[BlockKind, str], title: str = "A title") -> Article:
-    """An article whose blocks are paragraphs unless given as (kind, text)."""
-    body = tuple(Block(*b) if isinstance(b, tuple) else Block("paragraph", b) for b in blocks)
+def article(*blocks: str | tuple[BlockKind, str] | Block, title: str = "A title") -> Article:
+    """An article whose blocks are paragraphs unless given as (kind, text) or as blocks."""
+    body = tuple(
+        b if isinstance(b, Block) else Block(*b) if isinstance(b, tuple) else Block("paragraph", b)
+        for b in blocks
+    )
     return Article(
         slug="test",
         title=title,
@@ -398,6 +401,130 @@ def test_no_empty_or_punctuation_only_segments(text: str) -> None:
         assert re.search(r"\w", piece), piece
 
 
+# --- block quotations ------------------------------------------------------------
+
+
+def body_kinds(art: Article) -> list[tuple[str, str]]:
+    """The body segments as (kind, text)."""
+    return [(s.kind, s.text) for s in segment_article(art)[1:]]
+
+
+def read_file(tmp_path: Path, name: str, text: str) -> Article:
+    from narrator.text.ingest import read_article
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_article(path)
+
+
+def blockquote_page(*body: str) -> str:
+    """An HTML page whose article is ``body`` between paragraphs of its own."""
+    prose = [
+        "<p>The council met on Tuesday evening to debate the budget for the coming year, and"
+        " the members argued for three hours before the vote was taken.</p>",
+        "<p>Work on the line starts next spring; the first trams are due two years later if"
+        " the contractors keep to the timetable that the council agreed last month.</p>",
+    ]
+    return (
+        "<html><head><title>Tram line</title></head><body><article><h1>Tram line</h1>"
+        + prose[0]
+        + "".join(body)
+        + prose[1]
+        + "</article></body></html>"
+    )
+
+
+def test_a_block_quote_is_a_quotation_and_the_same_paragraph_outside_one_is_narration() -> None:
+    text = "The line will open in 2030. We have the money to build it."
+    art = article(Block("paragraph", text), Block("paragraph", text, quoted=True))
+    assert body_kinds(art) == [("narration", text), ("quote", text)]
+
+
+def test_quotation_marks_inside_a_block_quote_are_part_of_it() -> None:
+    nested = 'The mayor called it "a fine day" for the city.'
+    scare = '"Smart" meters save every household money.'
+    art = article(Block("paragraph", nested, quoted=True), Block("paragraph", scare, quoted=True))
+    assert body_kinds(art) == [("quote", nested), ("quote", scare)]
+
+
+def test_a_block_quote_in_marks_of_its_own_keeps_its_attribution_as_narration() -> None:
+    art = article(Block("paragraph", "“We will build it by 2030,” she said.", quoted=True))
+    assert body_kinds(art) == [("quote", "We will build it by 2030,"), ("narration", "she said.")]
+
+
+def test_html_blockquote_without_marks_is_voiced_as_quotes(tmp_path: Path) -> None:
+    html = blockquote_page(
+        "<p>The mayor wrote to the council:</p>",
+        "<blockquote><p>The line will open in 2030. We have the money to build it.</p>"
+        "<p>I thank every member for the work.</p></blockquote>",
+        "<blockquote>The committee regrets the delay and will report in March.</blockquote>",
+    )
+    assert body_kinds(read_file(tmp_path, "page.html", html))[1:5] == [
+        ("narration", "The mayor wrote to the council:"),
+        ("quote", "The line will open in 2030. We have the money to build it."),
+        ("quote", "I thank every member for the work."),
+        ("quote", "The committee regrets the delay and will report in March."),
+    ]
+
+
+def test_html_blockquote_with_marks_and_attribution_keeps_the_attribution_narrated(
+    tmp_path: Path,
+) -> None:
+    html = blockquote_page(
+        "<blockquote><p>“We will build the line by 2030,” she said.</p></blockquote>"
+    )
+    assert body_kinds(read_file(tmp_path, "page.html", html))[1:3] == [
+        ("quote", "We will build the line by 2030,"),
+        ("narration", "she said."),
+    ]
+
+
+def test_markdown_block_quote_of_several_paragraphs_gives_a_quote_each(tmp_path: Path) -> None:
+    md = (
+        "# Tram line\n\nThe mayor wrote to the council:\n\n"
+        "> The line will open in 2030.\n>\n"
+        '> We have the money and the "will" to build it.\n>\n'
+        "> - first the tracks\n> - then the trams\n\n"
+        "The council agreed.\n"
+    )
+    assert body_kinds(read_file(tmp_path, "post.md", md)) == [
+        ("narration", "The mayor wrote to the council:"),
+        ("quote", "The line will open in 2030."),
+        ("quote", 'We have the money and the "will" to build it.'),
+        ("quote", "first the tracks"),
+        ("quote", "then the trams"),
+        ("narration", "The council agreed."),
+    ]
+
+
+def test_a_github_alert_is_the_articles_own_text_without_its_marker(tmp_path: Path) -> None:
+    md = "# Tram line\n\nThe council agreed.\n\n> [!NOTE]\n> This post was updated on Friday.\n"
+    art = read_file(tmp_path, "post.md", md)
+    assert body_kinds(art) == [
+        ("narration", "The council agreed."),
+        ("narration", "This post was updated on Friday."),
+    ]
+    assert "[!NOTE]" in art.dropped
+
+
+def test_email_quoted_lines_are_a_block_quotation(tmp_path: Path) -> None:
+    text = (
+        "Re: the tram line\n\nJane wrote on Monday:\n\n"
+        "> The line will open in 2030. We have the money and the will to\n"
+        "> build it, and the council agreed on Tuesday that the funds are ready.\n\n"
+        "Thanks for the update; I will read the report tonight.\n"
+    )
+    assert body_kinds(read_file(tmp_path, "mail.txt", text)) == [
+        ("narration", "Jane wrote on Monday:"),
+        (
+            "quote",
+            "The line will open in 2030. We have the money and the will to build it, and the"
+            " council agreed on Tuesday that the funds are ready.",
+        ),
+        ("narration", "Thanks for the update; I will read the report tonight."),
+    ]
+
+
 # --- sample seed ------------------------------------------------------------------
 
 
@@ -478,13 +605,14 @@ def test_corpus_quotations_are_voiced_after_ingest(file: str) -> None:
         pytest.skip(f"ingest cannot read it yet: {exc}")
     notes = annotation(file.rsplit(".", 1)[0])
     scare = set(notes["scare_quotes"])
-    wanted = {collapse(q) for q in notes["quotes"] if q not in scare}
+    blocks = {collapse(q) for q in notes.get("block_quotes", [])}  # a <blockquote> without marks
+    wanted = {collapse(q) for q in notes["quotes"] if q not in scare} | blocks
     segments = segment_article(art)
     voiced = {s.text for s in segments if s.kind == "quote"}
     assert wanted <= voiced
     for segment in segments:
         if segment.kind == "quote":
-            assert segment.text in {collapse(q) for q in notes["quotes"]}, segment.text
+            assert segment.text in {collapse(q) for q in notes["quotes"]} | blocks, segment.text
 
 
 def test_corpus_multi_paragraph_quotations_are_voiced_throughout() -> None:

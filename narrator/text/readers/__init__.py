@@ -40,8 +40,9 @@ class Draft:
     url_key: str | None = None
     """The identity of a fetched page (snapshots only): its normalised canonical URL."""
 
-    def add(self, kind: BlockKind, text: str) -> None:
-        """Append a block of cleaned text; empty text is ignored."""
+    def add(self, kind: BlockKind, text: str, *, quoted: bool = False) -> None:
+        """Append a block of cleaned text (``quoted``: in a block quotation); empty text is
+        ignored."""
         cleaned = clean_text(text)
         if cleaned:
-            self.blocks.append(Block(kind, cleaned))
+            self.blocks.append(Block(kind, cleaned, quoted))

@@ -3,7 +3,8 @@
 trafilatura (chosen over readability-lxml after scoring both on the corpus) keeps
 Wikipedia's h2-h4 section headings and lists, leaves out hatnotes, infoboxes,
 captions, comments and widgets, and gives a small XML tree (head, p, list/item,
-quote) that maps directly onto blocks. What it leaves in that is never spoken
+quote) that maps directly onto blocks; the paragraphs and items of a ``<blockquote>``
+(its <quote>) are quoted blocks. What it leaves in that is never spoken
 (``[edit]`` links, ``[1]`` citation markers, back matter such as "References")
 is removed here.
 """
@@ -140,8 +141,15 @@ def _element_text(element: etree._Element) -> str:
     return "".join(parts)
 
 
+def _in_quote(element: etree._Element) -> bool:
+    """The element stands inside a block quotation (``<blockquote>``, extracted as <quote>)."""
+    return any(ancestor.tag == "quote" for ancestor in element.iterancestors())
+
+
 def _walk(main: etree._Element, draft: Draft) -> None:
-    for element in main.iter("head", "p", "item"):
+    for element in main.iter("head", "p", "item", "quote"):
+        if element.tag == "quote" and not _bare_block_quote(element):
+            continue  # an inline <q> is read with its paragraph; a <blockquote>'s own blocks below
         text = strip_markers(_element_text(element))
         if element.tag == "head":
             if BACK_MATTER.match(text):
@@ -153,7 +161,24 @@ def _walk(main: etree._Element, draft: Draft) -> None:
         if element.getparent() is not None and element.getparent().tag == "item":
             continue  # a paragraph inside a list item is read with the item
         kind: BlockKind = "list_item" if element.tag == "item" else "paragraph"
-        draft.add(kind, text)
+        draft.add(kind, text, quoted=element.tag == "quote" or _in_quote(element))
+
+
+QUOTE_BLOCKS = frozenset({"p", "list", "head", "quote"})
+"""Children that make a <quote> a container whose own blocks are read one by one."""
+
+
+def _bare_block_quote(quote: etree._Element) -> bool:
+    """A <quote> that is one paragraph itself: a ``<blockquote>`` without ``<p>``.
+
+    trafilatura writes both ``<blockquote>`` and the inline ``<q>`` as <quote>; an inline one
+    stands inside a paragraph, list item or heading. A block quote with paragraphs (or lists)
+    gets them as children; text beside them (a ``<cite>`` or ``<footer>`` credit, an embedded
+    post's "— Name (@handle) date") is not read, as before.
+    """
+    if any(ancestor.tag in ("p", "item", "head") for ancestor in quote.iterancestors()):
+        return False
+    return not any(child.tag in QUOTE_BLOCKS for child in quote)
 
 
 def _drop_rest(start: etree._Element, draft: Draft) -> None:

@@ -2,7 +2,8 @@
 
 markdown-it-py is CommonMark-compliant, so escapes (``\\###``), entities,
 emphasis, hard wraps and links come out as the rendered text a reader sees;
-link targets, images, raw HTML and code blocks are never spoken.
+link targets, images, raw HTML and code blocks are never spoken. The paragraphs of a
+``>`` block quote are quoted blocks (a GitHub alert, ``> [!NOTE]``, is read as paragraphs).
 
 Static-site generators add their own syntax, which CommonMark would read as text;
 :func:`strip_template_syntax` removes it first: YAML (``---``) or TOML (``+++``)
@@ -205,10 +206,15 @@ def inline_text(token: Token) -> str:
 
 def _walk(tokens: Sequence[Token], draft: Draft) -> None:
     list_depth = 0
+    quotes: list[bool] = []  # the open block quotes, innermost last: True for a GitHub alert
     pending: BlockKind | None = None
     number = ""
-    for token in tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
+    for at, token in enumerate(tokens):
+        if token.type == "blockquote_open":
+            quotes.append(_alert(tokens, at, draft))
+        elif token.type == "blockquote_close":
+            quotes.pop()
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
             list_depth += 1
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             list_depth -= 1
@@ -219,13 +225,37 @@ def _walk(tokens: Sequence[Token], draft: Draft) -> None:
             pending = "heading"
         elif token.type == "paragraph_open":
             pending = "list_item" if list_depth else "paragraph"
-            if not list_depth and _bold_heading(tokens, tokens.index(token)):
+            if not list_depth and not quotes and _bold_heading(tokens, at):
                 pending = "heading"
         elif token.type == "inline" and pending is not None:
-            _add(draft, pending, token, number if pending == "list_item" else "")
+            quoted = bool(quotes) and not quotes[-1]  # in a block quote, not in a GitHub alert
+            _add(draft, pending, token, number if pending == "list_item" else "", quoted)
             pending, number = None, ""
         elif token.type in SKIPPED_BLOCKS and token.content.strip():
             draft.dropped.append(clean_text(token.content))
+
+
+ALERT = re.compile(r"^\[!(?:note|tip|important|warning|caution)\][ \t]*(?:\n|$)", re.IGNORECASE)
+"""The first line of a GitHub alert (``> [!NOTE]``): an admonition written as a block quote."""
+
+
+def _alert(tokens: Sequence[Token], at: int, draft: Draft) -> bool:
+    """Whether the block quote opened at ``at`` is a GitHub alert, read as the article's own
+    paragraphs; its ``[!NOTE]`` marker is taken out of the first paragraph and recorded."""
+    first = tokens[at + 2] if at + 2 < len(tokens) else None
+    if first is None or tokens[at + 1].type != "paragraph_open" or first.type != "inline":
+        return False
+    marker = ALERT.match(first.content)
+    if marker is None:
+        return False
+    draft.dropped.append(marker.group().strip())
+    children = list(first.children or [])
+    if children and children[0].type == "text" and ALERT.match(children[0].content):
+        children = children[1:]
+        if children and children[0].type in INLINE_SPACE:
+            children = children[1:]
+    first.children = children
+    return True
 
 
 BOLD_HEADING_WORDS = 10
@@ -255,14 +285,16 @@ def _bold_heading(tokens: Sequence[Token], at: int) -> bool:
     return 0 < len(text.split()) <= BOLD_HEADING_WORDS and not text.endswith((".", ":", "!", "?"))
 
 
-def _add(draft: Draft, kind: BlockKind, token: Token, prefix: str = "") -> None:
+def _add(
+    draft: Draft, kind: BlockKind, token: Token, prefix: str = "", quoted: bool = False
+) -> None:
     text = prefix + inline_text(token)
-    if kind == "heading" and not draft.title and not draft.blocks:
+    if kind == "heading" and not draft.title and not draft.blocks and not quoted:
         draft.title = text  # a leading heading is the title when front matter gives none
     elif kind == "heading" and text == draft.title and not draft.blocks:
         pass  # the title repeated as the first heading
     else:
-        draft.add(kind, text)
+        draft.add(kind, text, quoted=quoted)
 
 
 def read_markdown(text: str) -> Draft:

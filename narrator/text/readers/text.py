@@ -6,7 +6,8 @@ A saved e-mail's header block gives the title (its subject), author and date.
 lines, hard wrapping, indents, one paragraph per line) and drops page furniture;
 :mod:`narrator.text.chrome` finds the headline and the site chrome around the
 article by position and line shape. What is left is read as headings (short bare
-lines), bullet lists and paragraphs.
+lines), bullet lists and paragraphs; lines quoted e-mail style (``> …``) are a block
+quotation.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ def _add_unit(draft: Draft, unit: Unit, *, kept: bool = False) -> None:
     items = _split_bullets(lines)
     if items is not None:
         for item in items:
-            draft.add("list_item", item)
-    elif looks_like_heading([joined]) and unit.lines == 1:
+            draft.add("list_item", item, quoted=unit.quoted)
+    elif looks_like_heading([joined]) and unit.lines == 1 and not unit.quoted:
         draft.add("heading", joined)
     else:
-        draft.add("paragraph", joined)
+        draft.add("paragraph", joined, quoted=unit.quoted)
 
 
 EMAIL_HEADER = re.compile(r"^(subject|from|to|cc|date|sent|reply-to):[ \t]*(.*)$", re.IGNORECASE)
