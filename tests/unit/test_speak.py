@@ -534,3 +534,43 @@ def test_command_lines_in_prose(written: str, spoken: str) -> None:
 )
 def test_dashes_and_slashes_in_prose_are_not_commands(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+# Misreadings found in articles outside the corpora (tests/data/unseen): each fails if its
+# rule goes, and the negative cases say what the rule must leave alone.
+UNSEEN_TOKENS = [
+    case("over 2000 - 2050 on", "over two thousand to twenty fifty on", "spaced-hyphen-range"),
+    case("MARCH 3, 2021 PRESS RELEASE", "March third, twenty twenty-one Press Release",
+         "dateline-month-in-capitals"),
+    case("of H. R. 1280, the act", "of H R twelve eighty, the act", "spaced-initials"),
+    case("by J. R. R. Tolkien in", "by J R R Tolkien in", "spaced-initials-name"),
+    case("Atlanta, GA", "Atlanta, Georgia", "city-state"),
+    case("Portland, OR", "Portland, Oregon", "city-state-word-code"),
+    case("to Austin, TX in 2010", "to Austin, Texas in twenty ten", "city-state-mid-sentence"),
+    case("the Go+BoringCrypto fork", "the Go plus BoringCrypto fork", "glued-plus"),
+    case("for ages 18+.", "for ages eighteen plus.", "number-plus"),
+    case("the crypto/internal/fips140/... packages",
+         "the crypto slash internal slash fips140 slash packages", "code-path"),
+    case("on x86-64 and i386", "on x eighty-six sixty-four and i three eighty-six", "arch"),
+    case("SP 800-56C KDF", "S P eight hundred fifty-six C K D F", "nist-part-letter"),
+    case("AES-256 keys", "A-E S two fifty-six keys", "cipher"),
+]  # fmt: skip
+
+NOT_UNSEEN_TOKENS = [
+    case("On MAY 5 people came", "On MAY five people came", "may-in-capitals-is-a-verb"),
+    case("Jane Doe, MD, said", "Jane Doe, M D, said", "degree-not-state"),
+    case("All right, OK.", "All right, OK.", "ok-not-oklahoma"),
+    case("cats and/or dogs", "cats and or dogs", "two-part-slash"),
+    case("the score 3 – 1", "the score three to one", "en-dash-score"),
+    case("a C++ compiler", "a C plus plus compiler", "cpp-still"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), UNSEEN_TOKENS)
+def test_tokens_of_unseen_articles(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "spoken"), NOT_UNSEEN_TOKENS)
+def test_what_the_unseen_article_rules_leave_alone(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

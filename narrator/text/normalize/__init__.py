@@ -17,7 +17,8 @@ subject:
 ``symbols``                   emoji, bullets, ``&`` ``+`` ``=``, slashes, fractions
 ``scripts``                   letters beyond Latin-1 (transliteration)
 ``abbreviations``             titles (Mr., Dr., St.), dotted abbreviations,
-                              party-state and district tags ((D-Calif.), (AZ-07))
+                              party-state and district tags ((D-Calif.), (AZ-07)),
+                              postal codes after a city (Atlanta, GA)
 ``dates``                     dates, times, years, decades
 ``money``                     currencies, magnitudes, pence
 ``units``                     units of measure
@@ -48,6 +49,7 @@ from anyascii import anyascii
 
 from narrator.models import Segment, Utterance
 from narrator.text.normalize.abbreviations import (
+    expand_city_states,
     expand_district_tags,
     expand_dotted_abbreviations,
     expand_party_tags,
@@ -127,6 +129,7 @@ RULES: Final[tuple[Rule, ...]] = (
     expand_district_tags,
     expand_party_tags,
     expand_titles,
+    expand_city_states,
     expand_dotted_abbreviations,
     expand_dates,
     expand_times,

@@ -174,6 +174,38 @@ def expand_district_tags(text: str) -> str:
     return _DISTRICT_TAG.sub(repl, text)
 
 
+CITY_STATE_SKIP: Final[frozenset[str]] = frozenset({"MD", "PA", "DO", "IN", "ME", "OK", "OR"})
+"""Postal codes that are also degrees or words ("Jane Doe, MD"; "Portland, OR" is left to the
+case of the next word): read as the state only before the end of the text or a line."""
+
+_CITY_STATE = re.compile(
+    rf"(?P<city>\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*), (?P<state>{_POSTAL_ALT})"
+    r"(?=(?P<end>\s*$)|[,;:)]|\.(?:\s|$)|\s+(?!(?:and|or)\b)[a-z])"
+)
+
+
+def expand_city_states(text: str) -> str:
+    """``Atlanta, GA`` → "Atlanta, Georgia", ``Portland, OR`` → "Portland, Oregon".
+
+    Why: US addresses and lists of cities name the state by its postal code, which
+    espeak spells ("G A") or reads as a word ("or", "in", "me").  A code after a
+    capitalised place name and a comma, followed by punctuation, the end, or a
+    lower-case word, is a state.  Codes that are also degrees or words (MD, PA, IN, OR,
+    ME, OK) count only at the end of the text ("Baltimore, MD" as a list item; "Jane
+    Doe, MD, said" stays a degree).  Fails: a person's name followed by a two-letter
+    degree that is also a state code and ends the text ("Ann Lee, MD") is read as a
+    state.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        state = m.group("state")
+        if state in CITY_STATE_SKIP and m.group("end") is None:
+            return m.group(0)
+        return f"{m.group('city')}, {STATES[state]}"
+
+    return _CITY_STATE.sub(repl, text)
+
+
 def expand_titles(text: str) -> str:
     """Mr/Mr. → Mister, Dr. → Doctor, Gov. → Governor, Jr. → Junior, St./Dr. by context.
 

@@ -182,21 +182,27 @@ IDENTIFIER_WORDS: Final[frozenset[str]] = frozenset(
 
 _ID_WORD_ALT: Final[str] = "|".join(sorted(IDENTIFIER_WORDS, key=len, reverse=True))
 _ID_AFTER_WORD: Final[re.Pattern[str]] = re.compile(
-    rf"\b(?P<word>{_ID_WORD_ALT})(?P<sep>[ -])(?P<num>\d{{1,4}})(?P<parts>(?:-\d{{1,5}})*)"
+    rf"\b(?P<word>{_ID_WORD_ALT})(?P<sep>[ -])(?P<num>\d{{1,4}})(?P<parts>(?:-\d{{1,5}}[A-Z]?)*)"
     r"(?::(?P<year>\d{4}))?\b(?![.,]\d|-)"
 )
 _LETTER_CODE: Final[re.Pattern[str]] = re.compile(
     r"(?<![\w.-])(?P<prefix>[A-Z]{1,6}-?|[A-Z][a-z]-)(?P<num>\d{3,5})(?P<parts>(?:-\d{1,6})*)"
-    r"(?P<suffix>s|neo|[A-Z]{1,3})?\b(?![.,]\d|-)"
+    r"(?P<suffix>s|neo|[A-Z]{1,3})?\b(?![.,]\d|-\d)"
 )
+_ARCH: Final[re.Pattern[str]] = re.compile(
+    r"(?<![\w.-])(?P<letter>[xi])(?P<num>86|386|486|586|686)(?:[-_](?P<bits>64|32))?\b"
+)
+"""Processor architectures: ``x86`` "x eighty-six", ``x86-64`` and ``x86_64`` "x eighty-six
+sixty-four", ``i386`` "i three eighty-six"."""
 
 
 def _groups(first: str, parts: str) -> str:
     """``2024`` + ``-21626`` → "twenty twenty-four, two one six two six": a pause before digits."""
     out = code_number(first)
     for part in filter(None, parts.split("-")):
-        spoken = code_number(part)
-        out += (", " if len(part) >= 5 or part[0] == "0" else " ") + spoken
+        digits, letter = part.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), part.lstrip("0123456789")
+        spoken = code_number(digits) + (f" {letter}" if letter else "")
+        out += (", " if len(digits) >= 5 or digits[0] == "0" else " ") + spoken
     return out
 
 
@@ -208,10 +214,11 @@ def speak_codes(text: str) -> str:
     and its hyphens as ranges or minus signs.  Two shapes are codes: capitals glued or
     hyphened to three or more digits (``A320``, ``F-150``, ``MH370``, ``Tu-154``), and a
     number after a word from :data:`IDENTIFIER_WORDS`.  The number is said in pairs
-    (:func:`code_number`), groups of five digits or more digit by digit.  The letters are
-    left to the acronym rules.  Fails: a count right after such a word ("Section 300
-    pages") is read as a code; five-digit standards (``ISO 27001``) are read digit by digit
-    when hyphened to their letters.
+    (:func:`code_number`), groups of five digits or more digit by digit (``SP 800-56C``,
+    ``AES-256-GCM`` too).  The letters are left to the acronym rules.  Processor names
+    (``x86-64``, ``i386``) are read the same way.  Fails: a count right after such a word
+    ("Section 300 pages") is read as a code; five-digit standards (``ISO 27001``) are read
+    digit by digit when hyphened to their letters.
     """
 
     def after_word(m: re.Match[str]) -> str:
@@ -230,7 +237,13 @@ def speak_codes(text: str) -> str:
         spoken = _groups(m.group("num"), m.group("parts"))
         return _letters(prefix) + _with_suffix(spoken, m.group("suffix") or "")
 
-    return _LETTER_CODE.sub(letter_code, text)
+    text = _LETTER_CODE.sub(letter_code, text)
+
+    def arch(m: re.Match[str]) -> str:
+        bits = f" {number_words(int(m.group('bits')))}" if m.group("bits") else ""
+        return f"{m.group('letter')} {code_number(m.group('num'))}{bits}"
+
+    return _ARCH.sub(arch, text)
 
 
 # --------------------------------------------------------------------------- docket numbers
