@@ -392,7 +392,8 @@ def test_party_state_tags_are_read_out_and_end_no_sentence(written: str, spoken:
 # Numbers that name something are said in pairs of digits (normalize/identifiers.py).
 IDENTIFIERS = [
     case("The 747 landed.", "The seven forty-seven landed.", "boeing-after-the"),
-    case("a 737 MAX crashed", "a seven thirty-seven MAX crashed", "boeing-max"),
+    case("a 737 MAX crashed", "a seven thirty-seven Max crashed", "boeing-max"),
+    case("Boeing 737 MAX 9", "Boeing seven thirty-seven Max nine", "maker-max"),
     case("the A320 fleet", "the A-three twenty fleet", "airbus-letter-code"),
     case("the Boeing 787 Dreamliner", "the Boeing seven eighty-seven Dreamliner", "maker"),
     case("a Boeing 737-800", "a Boeing seven thirty-seven eight hundred", "maker-variant"),

@@ -15,7 +15,7 @@ PRONOUNCEABLE: Final[frozenset[str]] = frozenset(
         "OSHA", "FEMA", "HAMAS", "ISIS", "AIDS", "COVID", "SARS", "MERS", "LASER", "RADAR", "SONAR",
         "SCUBA", "IKEA", "LEGO", "GIF", "JPEG", "PIN", "SIM", "WASP", "NIMBY", "POTUS", "SCOTUS",
         "FLOTUS", "DARPA", "INTERPOL", "EUROPOL", "SWAT", "OFCOM", "OFSTED", "UNITA", "ANZAC",
-        "ASCII", "CAPTCHA", "SWIFT", "TASS", "FRELIMO", "SEATO", "CERN", "NICE", "OK", "MAX",
+        "ASCII", "CAPTCHA", "SWIFT", "TASS", "FRELIMO", "SEATO", "CERN", "NICE", "OK",
     }
 )  # fmt: skip
 

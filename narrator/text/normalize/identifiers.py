@@ -92,7 +92,9 @@ AIRCRAFT_AFTER: Final[frozenset[str]] = frozenset(
         "fleet", "crash", "cockpit", "fuselage",
     }
 )  # fmt: skip
-"""Words after a bare ``7x7`` that make it the Boeing ("a 737 MAX", "the 787 Dreamliner")."""
+"""Words after a bare ``7x7`` that make it the Boeing ("a 737 MAX", "the 787 Dreamliner").
+
+``MAX`` after a model number becomes "Max": espeak spells a word in capitals."""
 
 DETERMINERS: Final[str] = r"[Tt]he|[Aa]n?|[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Ii]ts|[Tt]heir|[Oo]ur"
 
@@ -102,7 +104,7 @@ _VARIANT: Final[str] = r"(?P<variant>-\d{1,4})?(?P<suffix>s|neo|NEO|MAX|ER|LR|X|
 _MAKER_ALT: Final[str] = "|".join(sorted(MAKERS))
 _MAKER_MODEL: Final[re.Pattern[str]] = re.compile(
     rf"\b(?P<maker>{_MAKER_ALT})(?P<poss>'s)?\s+(?P<prefix>[A-Z]{{1,3}}-?|[A-Z][a-z]-)?"
-    rf"(?P<num>\d{{2,4}}){_VARIANT}\b(?![.,]\d)(?=(?:\s+(?P<next>[\w'-]+))?)"
+    rf"(?P<num>\d{{2,4}}){_VARIANT}\b(?![.,]\d)(?P<max>\s+MAX\b)?(?=(?:\s+(?P<next>[\w'-]+))?)"
 )
 _BOEING_BARE: Final[re.Pattern[str]] = re.compile(
     rf"(?<![\d.,])\b(?:(?P<det>{DETERMINERS})\s+)?(?P<num>7[0-8]7){_VARIANT}\b(?![.,]\d)"
@@ -150,6 +152,7 @@ def speak_model_numbers(text: str) -> str:
         prefix = m.group("prefix") or ""
         code = _letters(prefix.rstrip("-")) if prefix else ""
         spoken = code + _model(m.group("num"), m.group("variant"), m.group("suffix"))
+        spoken += " Max" if m.group("max") else ""  # said as the word, not spelled
         return f"{m.group('maker')}{m.group('poss') or ''} {spoken}"
 
     text = _MAKER_MODEL.sub(maker, text)
@@ -161,7 +164,8 @@ def speak_model_numbers(text: str) -> str:
             return m.group(0)
         det = f"{m.group('det')} " if m.group("det") else ""
         spoken = _model(m.group("num"), m.group("variant"), m.group("suffix"))
-        return f"{det}{spoken}{m.group('after') or ''}"
+        after = (m.group("after") or "").replace("MAX", "Max")  # said as the word, not spelled
+        return f"{det}{spoken}{after}"
 
     return _BOEING_BARE.sub(boeing, text)
 
