@@ -385,3 +385,193 @@ def test_tokens_of_articles_people_bring(written: str, spoken: str) -> None:
 )
 def test_party_state_tags_are_read_out_and_end_no_sentence(written: str, spoken: str) -> None:
     assert S.normalize(written) == spoken
+
+
+# --------------------------------------------------------------------------- identifiers
+
+# Numbers that name something are said in pairs of digits (normalize/identifiers.py).
+IDENTIFIERS = [
+    case("The 747 landed.", "The seven forty-seven landed.", "boeing-after-the"),
+    case("a 737 MAX crashed", "a seven thirty-seven Max crashed", "boeing-max"),
+    case("Boeing 737 MAX 9", "Boeing seven thirty-seven Max nine", "maker-max"),
+    case("the A320 fleet", "the A-three twenty fleet", "airbus-letter-code"),
+    case("the Boeing 787 Dreamliner", "the Boeing seven eighty-seven Dreamliner", "maker"),
+    case("a Boeing 737-800", "a Boeing seven thirty-seven eight hundred", "maker-variant"),
+    case("Airbus A321neo jets", "Airbus A-three twenty-one neo jets", "maker-suffix"),
+    case("their 747s", "their seven forty-sevens", "plural"),
+    case("the 787.", "the seven eighty-seven.", "boeing-at-end"),
+    case("a Porsche 911", "a Porsche nine eleven", "car"),
+    case("Tupolev Tu-154", "Tupolev Tu one fifty-four", "tupolev"),
+    case("in Case 22-506, Biden", "in Case twenty-two five oh six, Biden", "docket-case"),
+    case("No. 23-719 was", "number twenty-three seven nineteen was", "docket-no"),
+    case(
+        "Nos. 22-506 and 22-507",
+        "numbers twenty-two five oh six and twenty-two five oh seven",
+        "docket-list",
+    ),
+    case("CVE-2024-21626 was", "C V E twenty twenty-four, two one six two six was", "cve"),
+    case("KEP-4020:", "K E P forty twenty:", "kep"),
+    case("PEP 8 says", "P E P eight says", "pep"),
+    case("RFC 9110 and", "R F C ninety-one ten and", "rfc"),
+    case("ISO 8601 dates", "I S O eighty-six oh one dates", "iso"),
+    case("ISO 9001:2015", "I S O ninety oh one, twenty fifteen", "iso-year"),
+    case("Section 230 of", "Section two thirty of", "section"),
+    case("Flight MH370", "Flight M H three seventy", "flight"),
+    case("take I-405 north", "take I four oh five north", "interstate"),
+    case("on STS-135.", "on S T S one thirty-five.", "mission"),
+    case("Form 1040", "Form ten forty", "form"),
+]
+
+# What the identifier rules must leave alone: counts, years, ranges.
+NOT_IDENTIFIERS = [
+    case("the 1990s", "the nineteen nineties", "decade"),
+    case("the 2024 election", "the twenty twenty-four election", "year"),
+    case("the 300 delegates", "the three hundred delegates", "count-after-the"),
+    case("the 500 Spartans", "the five hundred Spartans", "count-before-name"),
+    case("the 777 employees", "the seven hundred seventy-seven employees", "boeing-shaped-count"),
+    case("in 737 cases", "in seven hundred thirty-seven cases", "bare-7x7"),
+    case("the 737,000 people", "the seven hundred thirty-seven thousand people", "thousands"),
+    case("Boeing 450 workers", "Boeing four hundred fifty workers", "maker-then-count"),
+    case("pages 22-506", "pages twenty-two to five hundred six", "range-without-context"),
+    case("number 10-15 times", "number ten to fifteen times", "range-after-number"),
+    case("Route 66", "Route sixty-six", "two-digits"),
+    case("section 3", "section three", "small-section"),
+    case("COVID-19 cases", "COVID nineteen cases", "covid"),
+    case("HTML5", "H T M L five", "one-digit"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), IDENTIFIERS)
+def test_identifiers_are_said_in_pairs_of_digits(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "spoken"), NOT_IDENTIFIERS)
+def test_counts_years_and_ranges_are_not_identifiers(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("digits", "spoken"),
+    [
+        ("8", "eight"),
+        ("05", "oh five"),
+        ("747", "seven forty-seven"),
+        ("506", "five oh six"),
+        ("300", "three hundred"),
+        ("9110", "ninety-one ten"),
+        ("8601", "eighty-six oh one"),
+        ("4000", "four thousand"),
+        ("2400", "twenty-four hundred"),
+        ("21626", "two one six two six"),
+        ("0042", "zero zero four two"),
+    ],
+)
+def test_code_number_reads_pairs(digits: str, spoken: str) -> None:
+    from narrator.text.normalize.identifiers import code_number
+
+    assert code_number(digits) == spoken
+
+
+DISTRICTS = [
+    case("Rep. Juan Ciscomani (AZ-06) said.",
+         "Representative Juan Ciscomani, Arizona's sixth district, said.", "bracketed"),
+    case("Rep. Smith, AZ-7, said.", "Representative Smith, Arizona's seventh district, said.",
+         "between-commas"),
+    case("Rep. Young (R-AK-AL) said.",
+         "Representative Young, Republican of Alaska's at-large district, said.", "at-large"),
+    case("Rep. Lee (D-Calif.-12) said.",
+         "Representative Lee, Democrat of California's twelfth district, said.", "ap-style"),
+    case("Rep. Cole (I-VT) spoke.", "Representative Cole, Independent of Vermont, spoke.",
+         "party-tag-unchanged"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("written", "spoken"), DISTRICTS)
+def test_congressional_district_tags_are_read_out(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        pytest.param("a (AZ-99) tag", id="no-such-district"),
+        pytest.param("the CA-125 test", id="blood-test"),
+        pytest.param("the AZ-7 race", id="not-set-off"),
+    ],
+)
+def test_not_district_tags(written: str) -> None:
+    assert "district" not in normalize(written)
+
+
+COMMANDS = [
+    case("then `git push --force` to finish", "then git push dash dash force to finish",
+         "long-option"),
+    case("run it with --dry-run.", "run it with dash dash dry run.", "option-at-end"),
+    case("hugo new --kind chapter", "hugo new dash dash kind chapter", "option-in-markdown"),
+    case("emcc -O3 add.c -o add.js", "emcc dash O three add dot c dash O add dot js",
+         "short-options"),
+    case("run ls -l /tmp now", "run ls dash L slash tmp now", "path"),
+    case("edit ~/.config/narrator", "edit tilde slash dot config slash narrator", "home-path"),
+    case("see /r/python", "see slash r slash python", "subreddit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("written", "spoken"), COMMANDS)
+def test_command_lines_in_prose(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        pytest.param("get away?--that was", "get away? That was", id="dash-after-question"),
+        pytest.param("the city--statistics", "the city, statistics", id="glued-dash"),
+        pytest.param("wait -- no", "wait, no", id="spaced-dash"),
+        pytest.param("cats and/or dogs", "cats and or dogs", id="and-or"),
+        pytest.param("Muslim / non-Muslim", "Muslim or non-Muslim", id="spaced-slash"),
+        pytest.param("a well-known -- and", "a well-known, and", id="hyphenated-word"),
+    ],
+)
+def test_dashes_and_slashes_in_prose_are_not_commands(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+# Misreadings found in articles outside the corpora (tests/data/unseen): each fails if its
+# rule goes, and the negative cases say what the rule must leave alone.
+UNSEEN_TOKENS = [
+    case("over 2000 - 2050 on", "over two thousand to twenty fifty on", "spaced-hyphen-range"),
+    case("MARCH 3, 2021 PRESS RELEASE", "March third, twenty twenty-one Press Release",
+         "dateline-month-in-capitals"),
+    case("of H. R. 1280, the act", "of H R twelve eighty, the act", "spaced-initials"),
+    case("by J. R. R. Tolkien in", "by J R R Tolkien in", "spaced-initials-name"),
+    case("Atlanta, GA", "Atlanta, Georgia", "city-state"),
+    case("Portland, OR", "Portland, Oregon", "city-state-word-code"),
+    case("to Austin, TX in 2010", "to Austin, Texas in twenty ten", "city-state-mid-sentence"),
+    case("the Go+BoringCrypto fork", "the Go plus BoringCrypto fork", "glued-plus"),
+    case("for ages 18+.", "for ages eighteen plus.", "number-plus"),
+    case("the crypto/internal/fips140/... packages",
+         "the crypto slash internal slash fips140 slash packages", "code-path"),
+    case("on x86-64 and i386", "on x eighty-six sixty-four and i three eighty-six", "arch"),
+    case("SP 800-56C KDF", "S P eight hundred fifty-six C K D F", "nist-part-letter"),
+    case("AES-256 keys", "A-E S two fifty-six keys", "cipher"),
+]  # fmt: skip
+
+NOT_UNSEEN_TOKENS = [
+    case("On MAY 5 people came", "On MAY five people came", "may-in-capitals-is-a-verb"),
+    case("Jane Doe, MD, said", "Jane Doe, M D, said", "degree-not-state"),
+    case("All right, OK.", "All right, OK.", "ok-not-oklahoma"),
+    case("cats and/or dogs", "cats and or dogs", "two-part-slash"),
+    case("the score 3 – 1", "the score three to one", "en-dash-score"),
+    case("a C++ compiler", "a C plus plus compiler", "cpp-still"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), UNSEEN_TOKENS)
+def test_tokens_of_unseen_articles(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "spoken"), NOT_UNSEEN_TOKENS)
+def test_what_the_unseen_article_rules_leave_alone(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

@@ -12,13 +12,18 @@ subject:
 
 ============================  ==================================================
 ``cleanup``                   Unicode, Markdown leftovers, punctuation, spacing
-``web``                       URLs, email addresses, hashtags, handles
+``web``                       URLs, email addresses, hashtags, handles, file
+                              names, command-line options and paths
 ``symbols``                   emoji, bullets, ``&`` ``+`` ``=``, slashes, fractions
 ``scripts``                   letters beyond Latin-1 (transliteration)
-``abbreviations``             titles (Mr., Dr., St.) and dotted abbreviations
+``abbreviations``             titles (Mr., Dr., St.), dotted abbreviations,
+                              party-state and district tags ((D-Calif.), (AZ-07)),
+                              postal codes after a city (Atlanta, GA)
 ``dates``                     dates, times, years, decades
 ``money``                     currencies, magnitudes, pence
 ``units``                     units of measure
+``identifiers``               model numbers (the 747), codes and standards
+                              (RFC 9110, CVE-2024-21626), docket numbers
 ``numbers``                   cardinals, ordinals, percent, ranges, Roman
                               numerals, digit strings (phone numbers, ISBNs)
 ``acronyms``                  initialisms, acronyms, shouting, spelled words
@@ -44,6 +49,8 @@ from anyascii import anyascii
 
 from narrator.models import Segment, Utterance
 from narrator.text.normalize.abbreviations import (
+    expand_city_states,
+    expand_district_tags,
     expand_dotted_abbreviations,
     expand_party_tags,
     expand_titles,
@@ -63,6 +70,11 @@ from narrator.text.normalize.cleanup import (
     tidy,
 )
 from narrator.text.normalize.dates import expand_dates, expand_decades, expand_times, expand_years
+from narrator.text.normalize.identifiers import (
+    speak_codes,
+    speak_docket_numbers,
+    speak_model_numbers,
+)
 from narrator.text.normalize.lexicon import apply_lexicon
 from narrator.text.normalize.money import expand_money
 from narrator.text.normalize.numbers import (
@@ -83,6 +95,7 @@ from narrator.text.normalize.sentences import (
 from narrator.text.normalize.symbols import drop_symbols, expand_slashes
 from narrator.text.normalize.units import expand_units
 from narrator.text.normalize.web import (
+    speak_command_options,
     speak_file_names,
     speak_hashtags_and_handles,
     speak_urls_and_emails,
@@ -107,17 +120,23 @@ RULES: Final[tuple[Rule, ...]] = (
     strip_markup,
     speak_urls_and_emails,
     speak_file_names,
+    speak_command_options,
     speak_hashtags_and_handles,
     drop_symbols,
     transliterate,
     split_versions,
     speak_phone_numbers,
+    expand_district_tags,
     expand_party_tags,
     expand_titles,
+    expand_city_states,
     expand_dotted_abbreviations,
     expand_dates,
     expand_times,
     expand_money,
+    speak_docket_numbers,
+    speak_model_numbers,
+    speak_codes,
     expand_percent,
     expand_units,
     expand_decades,

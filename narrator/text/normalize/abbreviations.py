@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from narrator.text.normalize.numbers import ordinal
 from narrator.text.normalize.sentence_ends import sentence_follows
 
 # Titles and abbreviations that may be written with or without a trailing period.
@@ -122,9 +123,10 @@ def expand_party_tags(text: str) -> str:
     """(D-Calif.) → ", Democrat of California,"; (R-TX), (R-Texas) likewise.
 
     Why: espeak reads "(D-Calif.)" as "D Calif", and the abbreviation's full stop
-    ends the sentence there, so the next word is read as a new sentence. Fails: a
-    district tag ("(D-Calif.-12)", "(AZ-07)") is left as written, and a state spelt
-    otherwise than AP style or by postal code is read as written.
+    ends the sentence there, so the next word is read as a new sentence. A tag with a
+    district ("(D-Calif.-12)", "(AZ-07)") is read by :func:`expand_district_tags`, which
+    runs first. Fails: a state spelt otherwise than AP style or by postal code is read as
+    written.
     """
 
     def tag(m: re.Match[str]) -> str:
@@ -132,6 +134,76 @@ def expand_party_tags(text: str) -> str:
         return f", {PARTIES[m.group('party')]} of {state},"
 
     return _PARTY_TAG.sub(tag, text)
+
+
+_POSTAL_ALT = "|".join(s for s in STATES if s.isupper() and "." not in s)
+_DISTRICT = r"(?P<num>\d{1,2}|AL)"
+_DISTRICT_TAG = re.compile(
+    rf"\((?:(?P<party>[RDI])-)?(?P<state>{_STATE_ALT})-{_DISTRICT}\)"
+    rf"|(?<=, )(?P<bare>{_POSTAL_ALT})-(?P<bare_num>\d{{1,2}}|AL)(?=[,;.:]|$)"
+)
+MAX_DISTRICT = 53
+"""No state has more congressional districts (California had 53); a larger number is not
+a district ("CA-125" is a blood test)."""
+
+
+def expand_district_tags(text: str) -> str:
+    """(AZ-07) → ", Arizona's seventh district,"; (R-AZ-06), (D-Calif.-12), ", TX-23," too.
+
+    Why: a US congressional district is tagged by state and number; espeak spells the
+    letters and the hyphen makes a range or a minus sign of it ("A Z minus seven").  In
+    brackets (with or without the party letter) or set off by commas after a name
+    ("Rep. Smith, AZ-7, said") it is read as a newsreader says it; ``AL`` is the
+    at-large seat.  Fails: a tag elsewhere ("the AZ-7 race") is left to the acronym
+    rules ("A-Z seven").
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        state = STATES.get(m.group("state") or m.group("bare"), m.group("state") or "")
+        num = m.group("num") or m.group("bare_num")
+        if num == "AL":
+            district = "at-large district"
+        elif 1 <= int(num) <= MAX_DISTRICT:
+            district = f"{ordinal(int(num))} district"
+        else:
+            return m.group(0)
+        party = m.group("party")
+        spoken = f"{PARTIES[party]} of {state}'s {district}" if party else f"{state}'s {district}"
+        return f", {spoken}," if m.group("state") else spoken
+
+    return _DISTRICT_TAG.sub(repl, text)
+
+
+CITY_STATE_SKIP: Final[frozenset[str]] = frozenset({"MD", "PA", "DO", "IN", "ME", "OK", "OR"})
+"""Postal codes that are also degrees or words ("Jane Doe, MD"; "Portland, OR" is left to the
+case of the next word): read as the state only before the end of the text or a line."""
+
+_CITY_STATE = re.compile(
+    rf"(?P<city>\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*), (?P<state>{_POSTAL_ALT})"
+    r"(?=(?P<end>\s*$)|[,;:)]|\.(?:\s|$)|\s+(?!(?:and|or)\b)[a-z])"
+)
+
+
+def expand_city_states(text: str) -> str:
+    """``Atlanta, GA`` → "Atlanta, Georgia", ``Portland, OR`` → "Portland, Oregon".
+
+    Why: US addresses and lists of cities name the state by its postal code, which
+    espeak spells ("G A") or reads as a word ("or", "in", "me").  A code after a
+    capitalised place name and a comma, followed by punctuation, the end, or a
+    lower-case word, is a state.  Codes that are also degrees or words (MD, PA, IN, OR,
+    ME, OK) count only at the end of the text ("Baltimore, MD" as a list item; "Jane
+    Doe, MD, said" stays a degree).  Fails: a person's name followed by a two-letter
+    degree that is also a state code and ends the text ("Ann Lee, MD") is read as a
+    state.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        state = m.group("state")
+        if state in CITY_STATE_SKIP and m.group("end") is None:
+            return m.group(0)
+        return f"{m.group('city')}, {STATES[state]}"
+
+    return _CITY_STATE.sub(repl, text)
 
 
 def expand_titles(text: str) -> str:

@@ -71,7 +71,8 @@ def split_letters_and_digits(text: str) -> str:
 
 
 def expand_initialisms(text: str) -> str:
-    """``U.S.`` → "U S", ``D.C.`` → "D C", ``E.A. Alderman`` → "E A Alderman", ``M. Cohan``.
+    """``U.S.`` → "U S", ``D.C.`` → "D C", ``E.A. Alderman`` → "E A Alderman", ``M. Cohan``,
+    ``H. R. 1280`` → "H R 1280".
 
     Why: every period is a sentence break for espeak.  The final period stays
     when a new sentence clearly follows.  Fails: a lone capital initial at
@@ -85,7 +86,12 @@ def expand_initialisms(text: str) -> str:
         return spoken + ("." if sentence_follows(m.string, m.end()) else "")
 
     text = re.sub(r"(?<![\w.])(?:[A-Za-z]\.){2,}(?!\w)", repl, text)
+    text = _SPACED_INITIALS.sub(repl, text)
     return _LONE_INITIAL.sub(r"\1", text)
+
+
+_SPACED_INITIALS: Final[re.Pattern[str]] = re.compile(r"(?<![\w.])(?:[A-Z]\. ){1,3}[A-Z]\.(?!\w)")
+"""Initials written with spaces: ``H. R. 1280`` (a House bill), ``J. R. R. Tolkien``."""
 
 
 _LONE_INITIAL: Final[re.Pattern[str]] = re.compile(

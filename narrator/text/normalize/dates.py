@@ -23,6 +23,10 @@ def year_words(value: int) -> str:
 
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_CAPS = "|".join(
+    sorted((m.upper() for m in MONTH_NAMES if len(m) > 3), key=len, reverse=True)
+)
+"""Month names in capitals, as datelines print them ("MARCH 3, 2021"); not MAY, which is a word."""
 _MONTH_ABBR = "|".join(MONTH_ABBREVIATIONS)
 
 
@@ -34,7 +38,8 @@ def expand_dates(text: str) -> str:
     ("3 and 10 March") are both ordinals.  Fails: 08/06/2020 is
     taken as day/month (British) unless the second number is above 12; "May 5"
     in a non-date sense ("may 5 people") is left alone only because it is
-    lower case.
+    lower case.  A month in capitals ("MARCH 3, 2021", a dateline) is a date only with its
+    day; MAY never is (it is also the verb).
     """
 
     def iso(m: re.Match[str]) -> str:
@@ -55,7 +60,9 @@ def expand_dates(text: str) -> str:
     text = re.sub(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b", dmy, text)
 
     def mdy(m: re.Match[str]) -> str:
-        month = MONTHS[m.group("month")]
+        month = MONTHS[
+            m.group("month").capitalize() if m.group("month").isupper() else m.group("month")
+        ]
         day = int(m.group("day"))
         if not 1 <= day <= 31:
             return m.group(0)
@@ -65,7 +72,7 @@ def expand_dates(text: str) -> str:
         return out
 
     text = re.sub(
-        rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+        rf"\b(?P<month>{_MONTH_ALT}|{_MONTH_CAPS})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
         r"(?:(?P<sep>,?\s+)(?P<year>\d{4})\b)?(?![.,]?\d)",
         mdy,
         text,

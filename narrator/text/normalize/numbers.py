@@ -79,12 +79,15 @@ def expand_ordinals(text: str) -> str:
 
 
 def expand_ranges_and_scores(text: str) -> str:
-    """``1994-2020`` → "1994 to 2020", a score ``1 – 0`` → "1 to 0".
+    """``1994-2020`` → "1994 to 2020", a score ``1 – 0`` → "1 to 0", ``2000 - 2050`` too.
 
-    Why: espeak reads the hyphen as "minus" or runs the numbers together.
-    Fails: a phone number or a product code ("555-1234") is read as a range.
+    Why: espeak reads the hyphen as "minus" or runs the numbers together, and a spaced
+    hyphen would become a pause ("two thousand, twenty fifty").  Fails: a phone number or
+    a product code ("555-1234") is read as a range; a subtraction written with spaces
+    ("7 - 2") is read as a range.
     """
     text = re.sub(r"(?<![\w.,/-])(\d[\d,.]*)\s*[–—]\s*(\d)", r"\1 to \2", text)
+    text = re.sub(r"(?<![\w.,/-])(\d[\d,.]*) - (?=\d)", r"\1 to ", text)
     return re.sub(r"(?<![\w.,/-])(\d[\d,]*)-(\d[\d,]*)(?![\w/-])", r"\1 to \2", text)
 
 

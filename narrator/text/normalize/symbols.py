@@ -35,7 +35,8 @@ SYMBOL_WORDS: Final[dict[str, str]] = {
 def drop_symbols(text: str) -> str:
     """Remove emoji, arrows, bullets and dingbats; turn ``&`` ``+`` ``=`` into words.
 
-    Why: the voice either says their Unicode names or nothing useful.  Fails:
+    A ``+`` glued between names (``Go+BoringCrypto``) or after a number (``18+``) is
+    "plus" too.  Why: the voice either says their Unicode names or nothing useful.  Fails:
     an arrow that means "to" ("London → Paris") loses its meaning.
     """
     out = []
@@ -52,6 +53,8 @@ def drop_symbols(text: str) -> str:
     for sym, spoken in SYMBOL_WORDS.items():
         text = re.sub(rf"\s*{re.escape(sym)}\s*", spoken, text) if sym != "+" else text
     text = re.sub(r"(?<=\s)\+(?=\s)", "plus", text)
+    text = re.sub(r"(?<=[A-Za-z])\+(?=[A-Z])", " plus ", text)  # Go+BoringCrypto
+    text = re.sub(r"(?<=\d)\+(?=$|[\s,;:)]|\.(?:\s|$))", " plus", text)  # 18+, 3.10+
     return re.sub(r" {2,}", " ", text)
 
 

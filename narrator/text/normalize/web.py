@@ -92,3 +92,62 @@ def speak_file_names(text: str) -> str:
         return ("slash " if path.startswith("/") else "") + spoken
 
     return FILE_PATH.sub(repl, text)
+
+
+_OPTION_END = r"(?=[\s`'\",;:)=]|\.(?:\s|$)|$)"
+"""What may follow an option or a path: a space, a quote or bracket, clause punctuation."""
+
+_LONG_OPTION = re.compile(
+    rf"(?<![^\s`(])--(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)*){_OPTION_END}(?!\S*--)"
+)
+_SHORT_OPTION = re.compile(
+    rf"(?<=[a-z0-9] )-(?P<letters>[A-Za-z]{{1,3}})(?P<digits>\d{{0,2}}){_OPTION_END}"
+)
+_CODE_PATH = re.compile(
+    rf"(?<![\w/.~])(?P<path>[a-z_][\w.-]*(?:/[a-z0-9_][\w.-]*){{2,}})(?P<rest>/\.\.\.|/)?{_OPTION_END}"
+)
+_ROOT_PATH = re.compile(
+    rf"(?<![\w/.~])(?P<home>~)?/(?P<path>[a-z_.][\w.-]*(?:/[\w.-]+)*?)/?{_OPTION_END}"
+)
+
+
+def speak_command_options(text: str) -> str:
+    """Command lines in prose: ``git push --force`` → "git push dash dash force", ``ls -la
+    /tmp`` → "ls dash L A slash tmp", ``--dry-run`` → "dash dash dry run", ``-O3``,
+    ``crypto/internal/fips140/...`` → "crypto slash internal slash fips140 slash".
+
+    Why: a long option's ``--`` would be taken for a dash (a pause: "git push, force"),
+    a short one's ``-`` for a minus sign, and a path's slash for "or" ("ls -la or tmp").
+    Options are read as people read them aloud; the words of the command are left as
+    they are.  A path of three lower-case parts or more is a path, not "or" between words
+    (two parts stay with the slash rule: "and/or").  A long option needs a space, bracket
+    or backtick before it and no closing ``--`` after it (so "wait --no, that--" stays a
+    dash); a short one, a lower-case word or number before it.  Fails: "--" used as a dash
+    with a space before and none after ("I was --frankly tired") is read as an option;
+    option values and quoting in a full shell line (``ubuntu:22.04``, ``'*.py'``) are read
+    by the other rules.
+    """
+
+    def long(m: re.Match[str]) -> str:
+        return "dash dash " + m.group("name").replace("-", " ")
+
+    def short(m: re.Match[str]) -> str:
+        letters = " ".join(m.group("letters").upper())
+        return f"dash {letters} {m.group('digits')}".rstrip()
+
+    def path(m: re.Match[str]) -> str:
+        parts = (
+            p.replace(".", "dot ", 1) if p.startswith(".") else p
+            for p in m.group("path").split("/")
+        )
+        spoken = " slash ".join(p for p in parts if p)
+        return ("tilde " if m.group("home") else "") + "slash " + spoken
+
+    def code_path(m: re.Match[str]) -> str:
+        spoken = " slash ".join(m.group("path").split("/"))
+        return spoken + (" slash" if m.group("rest") else "")
+
+    text = _LONG_OPTION.sub(long, text)
+    text = _CODE_PATH.sub(code_path, text)
+    text = _SHORT_OPTION.sub(short, text)
+    return _ROOT_PATH.sub(path, text)
