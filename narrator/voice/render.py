@@ -4,9 +4,10 @@ Applies a voice's delivery (pitch with tempo compensation) around the backend
 call and trims the backend's own leading and trailing silence, so that pauses
 are entirely narrator's choice.
 
-A backend whose memory grows with the text of one call (Piper: about 20 MB per
-second of audio, see ``bench/README.md``) says how long that text may be with a
-``max_chars`` attribute; a longer sentence is voiced in parts cut at clause
+A backend whose memory grows with the text of one call (Piper, where its decoder
+is not split: about 20 MB per second of audio, see ``bench/README.md``) says how
+long that text may be with a ``max_chars`` attribute (or, per voice, a
+``max_chars_for(voice)`` method); a longer sentence is voiced in parts cut at clause
 punctuation (:func:`~narrator.text.normalize.sentences.split_long`) and joined
 with :data:`CLAUSE_PAUSE`. The sentence stays one clip under one cache key.
 
@@ -43,11 +44,16 @@ def voice_identity(voice: Voice) -> str:
     return f"{get_backend(voice.backend).identity(voice)}|{settings}"
 
 
-def text_parts(text: str, backend: Backend) -> list[str]:
-    """``text`` cut into the parts ``backend`` voices one call each (usually one part)."""
+def text_parts(text: str, backend: Backend, voice: Voice | None = None) -> list[str]:
+    """``text`` cut into the parts ``backend`` voices one call each (usually one part):
+    at most ``backend.max_chars_for(voice)`` characters each where the backend has that
+    method and ``voice`` is given, else ``backend.max_chars``, else no limit."""
     from narrator.text.normalize.sentences import split_long
 
     limit = getattr(backend, "max_chars", None)
+    per_voice = getattr(backend, "max_chars_for", None)
+    if voice is not None and callable(per_voice):
+        limit = per_voice(voice)
     if not isinstance(limit, int) or limit <= 0 or len(text) <= limit:
         return [text]
     parts = [part.strip() for part in split_long(text, limit) if part.strip()]
@@ -66,7 +72,7 @@ def render(text: str, voice: Voice) -> Clip:
     backend = get_backend(voice.backend)
     # Shifting pitch by p also speeds playback by p: ask for a tempo p times slower first.
     asked = replace(voice, length_scale=voice.length_scale * voice.pitch)
-    parts = text_parts(text, backend)
+    parts = text_parts(text, backend, asked)
     if len(parts) == 1:
         clip = backend.synthesize(text, asked)
     else:

@@ -30,6 +30,7 @@ from narrator.voice.backends.piper_model import (
     prepared_model,
     weights_file,
 )
+from narrator.voice.backends.piper_split import split_files
 
 SENTENCE = "The council said on Tuesday that it would respond jointly to the proposal."
 LOGGER = "narrator.voice.backends"
@@ -178,18 +179,21 @@ def test_damaged_prepared_file_falls_back_then_is_made_again(
     assert not caplog.records
 
 
-# The ORT-optimized copy: onnxruntime's own optimization of the prepared model, saved
-# the first time on this machine (``*-ort-<machine key>.onnx``) and loaded from then on.
+# The ORT-optimized copies: onnxruntime's own optimization of each half of the split
+# prepared model (piper_split), saved the first time on this machine
+# (``*-ort-<machine key>-w1.onnx`` and its weights) and loaded from then on.
 
 
 def _onnx_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*.onnx")) if folder.is_dir() else []
 
 
-def _optimized_path(original: Path) -> Path:
+def _optimized_path(original: Path, half: str = "encoder") -> Path:
+    """The optimized copy of a half of the split model (the encoder: what a load reports)."""
     import onnxruntime
 
-    optimized = optimized_model(prepared_model(original), onnxruntime.__version__)
+    halves = split_files(prepared_model(original))
+    optimized = optimized_model(getattr(halves, half), onnxruntime.__version__)
     assert optimized is not None
     return optimized
 
@@ -200,15 +204,19 @@ def test_first_load_writes_the_prepared_and_the_optimized_model(
     assert _onnx_files(private_dir) == []
     voice = load_voice(original)
     assert _is_prepared(voice)
-    prepared, optimized = prepared_model(original), _optimized_path(original)
+    prepared, halves = prepared_model(original), split_files(prepared_model(original))
+    optimized = [_optimized_path(original, "encoder"), _optimized_path(original, "decoder")]
     assert prepared.name.endswith("-conv2d-v2.onnx")
-    assert optimized.name.startswith(prepared.stem + "-ort-")
-    assert _onnx_files(private_dir) == sorted([prepared.name, optimized.name])
-    assert not list(private_dir.glob(".*.tmp"))  # the save went to its final name
-    # What onnxruntime saved is a whole model it can run as it is, its weights in a file
-    # of their own beside it.
-    assert weights_file(optimized).stat().st_size > 0.9 * prepared.stat().st_size
-    assert optimized.stat().st_size < 0.1 * prepared.stat().st_size
+    assert halves.encoder.name.startswith(prepared.stem + "-split")
+    assert optimized[0].name.startswith(halves.encoder.stem + "-ort-")
+    expected = [prepared, halves.encoder, halves.decoder, *optimized]
+    assert _onnx_files(private_dir) == sorted(path.name for path in expected)
+    assert not list(private_dir.glob(".*.tmp"))  # the saves went to their final names
+    # What onnxruntime saved are whole models it can run as they are, their weights in
+    # files of their own beside them: together, the prepared model's.
+    weights = sum(weights_file(path).stat().st_size for path in optimized)
+    assert weights > 0.9 * prepared.stat().st_size
+    assert all(path.stat().st_size < 0.1 * prepared.stat().st_size for path in optimized)
     again = load_voice(original)
     assert _is_prepared(again)
     assert len(_speak(again)) > 22050
@@ -255,7 +263,8 @@ def test_an_older_optimized_copy_is_removed_when_the_new_one_is_saved(
     optimized = _optimized_path(original)
     prepared = prepared_model(original)
     old = optimized.with_name(optimized.name.replace(f"-{OPTIMIZED_FORMAT}.onnx", ".onnx"))
-    assert old != optimized and old.name.startswith(prepared.stem + "-ort-")
+    assert old != optimized
+    assert old.name.startswith(split_files(prepared).encoder.stem + "-ort-")
     old.write_bytes(b"an optimized copy with its weights inline")
     assert _is_prepared(load_voice(original))
     assert optimized.is_file() and not old.exists()
@@ -345,7 +354,8 @@ def test_a_damaged_optimized_model_is_deleted_and_made_again(
         assert _is_prepared(load_voice(original))
     assert not caplog.records
     assert optimized.is_file()
-    assert weights_file(optimized).stat().st_size > 0.9 * prepared_model(original).stat().st_size
+    encoder = split_files(prepared_model(original)).encoder
+    assert weights_file(optimized).stat().st_size > 0.9 * encoder.stat().st_size
 
 
 def test_switched_off_the_voice_loads_without_writing_a_model(

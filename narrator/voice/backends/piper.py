@@ -25,6 +25,7 @@ from narrator.voice.backends import (
     ThreadBudget,
     piper_model,
     piper_noise,
+    piper_split,
     thread_budget,
 )
 
@@ -36,8 +37,13 @@ log = logging.getLogger(__name__)
 DEFAULT_VOICE = "en_US-joe-medium"
 
 MAX_CHARS = 100
-"""Longest text Piper voices in one onnxruntime run (about 110 MB of activations); see
-:class:`MemoryBoundSession` and ``bench/README.md``."""
+"""Longest text a voice used whole (not split, ``piper_split``) voices in one onnxruntime
+run (about 110 MB of activations); see :class:`MemoryBoundSession` and ``bench/README.md``."""
+
+SPLIT_MAX_CHARS = 400
+"""Longest text a split voice voices in one call: its decoder's memory does not grow with
+the text, so a sentence is voiced whole, as Piper means it to be; only a run-on of more
+than 400 characters (a list or table with no full stop) is still cut at its clauses."""
 
 HEADROOM = 96 * 2**20
 """How far a process's private memory may grow beyond its size after loading a voice before
@@ -76,11 +82,18 @@ class PiperBackend:
 
     name = "piper"
     max_chars = MAX_CHARS
-    """Longest text voiced in one call (``narrator.voice.render`` cuts longer sentences)."""
+    """Longest text voiced in one call by any voice (``narrator.voice.render`` cuts longer
+    sentences); :meth:`max_chars_for` is the limit of one voice."""
 
     def __init__(self) -> None:
         self._voices: dict[Path, PiperVoice] = {}
         self._lock = threading.Lock()
+
+    def max_chars_for(self, voice: Voice) -> int:
+        """Longest text ``voice`` voices in one call: :data:`SPLIT_MAX_CHARS` when its decoder
+        runs in windows, else :data:`MAX_CHARS`."""
+        session = getattr(self._voice(voice).session, "session", None)
+        return SPLIT_MAX_CHARS if isinstance(session, piper_split.SplitSession) else MAX_CHARS
 
     @staticmethod
     def describe() -> BackendInfo:
@@ -98,7 +111,10 @@ class PiperBackend:
         path = model_path_for(voice)
         version = package_version("piper-tts", "piper")
         model = piper_model.model_hash(path)
-        return f"piper-tts={version};model={model};noise={piper_noise.NOISE_SCHEME}"
+        return (
+            f"piper-tts={version};model={model};noise={piper_noise.NOISE_SCHEME};"
+            f"decoder={piper_split.SCHEME}"
+        )
 
     def _voice(self, voice: Voice) -> PiperVoice:
         path = model_path_for(voice)
@@ -165,40 +181,62 @@ def load_voice(path: Path, budget: ThreadBudget | None = None) -> PiperVoice:
 def _open_session(path: Path, budget: ThreadBudget) -> tuple[Path, Any]:
     """The model file and onnxruntime session of the first of these that opens:
 
-    1. onnxruntime's own optimized copy of the prepared model, made once on this
-       machine (``piper_model.ensure_optimized``; loading it takes 0.1 s instead of
-       0.35 s), whose weights are mapped from their own file and so shared by every
-       process that loads the voice;
-    2. the prepared model (``piper_model``: its 1-D convolutions made 2-D, same
+    1. the prepared model split into an encoder and a decoder that runs in windows
+       (``piper_split``: memory bounded whatever the sentence's length);
+    2. the prepared model whole (``piper_model``: its 1-D convolutions made 2-D, same
        audio, faster);
     3. the original model, whose failure is the one raised.
 
-    A copy that does not open is deleted (``piper_model.discard_optimized``,
-    ``discard_prepared``) and a later load makes it again. With preparation off or
-    failed, only 3 is tried.
+    Each of 1 and 2 runs onnxruntime's own optimized copy, made once on this machine
+    (:func:`_fast_session`). A copy that does not open is deleted and a later load makes
+    it again. With preparation off or failed, only 3 is tried.
     """
-    import onnxruntime
-
     prepared = piper_model.prepared_model(path)
     if prepared == path:
         return path, _session(path, budget, original=True)
-    optimized = piper_model.optimized_model(prepared, onnxruntime.__version__)
+    cannot_split: Exception | None = None
+    try:
+        split = piper_split.ensure_split(prepared)
+    except Exception as exc:  # said below, once the prepared model is known to load
+        split, cannot_split = None, exc
+    if split is not None:
+        try:
+            model, encoder = _fast_session(split.encoder, budget)
+            _, decoder = _fast_session(split.decoder, budget)
+            context = piper_split.decoder_context(decoder)
+            return model, piper_split.SplitSession(encoder, decoder, context)
+        except Exception as exc:
+            piper_split.discard_split(split, exc)
+    try:
+        loaded = _fast_session(prepared, budget)
+    except Exception as exc:
+        piper_model.discard_prepared(prepared, path, exc)
+        return path, _session(path, budget, original=True)
+    if cannot_split is not None:
+        log.warning("cannot split the decoder off %s (%s); voiced whole", prepared, cannot_split)
+    return loaded
+
+
+def _fast_session(model: Path, budget: ThreadBudget) -> tuple[Path, Any]:
+    """A session of onnxruntime's optimized copy of ``model`` for this machine
+    (``piper_model.ensure_optimized``: loading it takes 0.1 s instead of 0.35 s, and its
+    weights are mapped from their own file, shared by every process that loads the voice),
+    else of ``model`` itself, whose failure is the one raised."""
+    import onnxruntime
+
+    optimized = piper_model.optimized_model(model, onnxruntime.__version__)
     if optimized is not None:
         try:
             if piper_model.ensure_optimized(
-                optimized, lambda tmp, weights: _session(prepared, budget, save=(tmp, weights))
+                optimized, lambda tmp, weights: _session(model, budget, save=(tmp, weights))
             ):
                 return optimized, _session(optimized, budget, optimized=True)
         except Exception as exc:
             if optimized.is_file():
                 piper_model.discard_optimized(optimized, exc)
-            else:  # the prepared model would not open, or its optimized copy not save
-                log.debug("cannot optimize %s: %s", prepared, exc)
-    try:
-        return prepared, _session(prepared, budget)
-    except Exception as exc:
-        piper_model.discard_prepared(prepared, path, exc)
-    return path, _session(path, budget, original=True)
+            else:  # the model would not open, or its optimized copy not save
+                log.debug("cannot optimize %s: %s", model, exc)
+    return model, _session(model, budget)
 
 
 def _session(

@@ -272,7 +272,7 @@ def ensure_optimized(target: Path, optimize: Optimize) -> bool:
     weights = weights_file(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with _folder_lock(target.parent):
+        with folder_lock(target.parent):
             if target.is_file():
                 return True
             sweep_temp_files(target.parent)  # a killed save's model file
@@ -312,8 +312,8 @@ def discard_optimized(optimized: Path, reason: object) -> None:
     """Delete an optimized copy onnxruntime could not load, and its weights; the next load
     optimizes the prepared model again."""
     log.warning(
-        "optimized copy %s of a Piper voice is damaged (%s); deleted it, using the prepared "
-        "model (optimizing it again next time)",
+        "optimized copy %s of a Piper voice is damaged (%s); deleted it, using the model it "
+        "was made from (optimizing it again next time)",
         optimized,
         _reason(reason),
     )
@@ -355,7 +355,7 @@ def _reason(exc: object) -> str:
 
 
 @contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
+def folder_lock(folder: Path) -> Iterator[None]:
     """Hold the exclusive lock of the prepared-models folder (waits up to ``LOCK_WAIT_S``;
     ``TimeoutError`` after that)."""
 
@@ -369,7 +369,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 def _prepare_locked(path: Path, target: Path) -> Path:
     """Make ``target`` from ``path`` unless another process did while we waited."""
-    with _folder_lock(target.parent):
+    with folder_lock(target.parent):
         if target.is_file():
             log.debug("%s was prepared by another process", target)
             return target
