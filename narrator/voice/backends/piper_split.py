@@ -123,7 +123,11 @@ def split_model(prepared: Path, files: SplitFiles) -> bool:
         part.metadata_props.extend(model.metadata_props)
         entry = part.metadata_props.add()
         entry.key, entry.value = SPLIT_KEY, f"split{SPLIT_VERSION}"
-    context = _faithful_context(model, encoder, decoder)
+    # Memory: a first load on a small machine holds one copy of the weights at a time.
+    del extractor, model
+    encoder_bytes = encoder.SerializeToString()
+    del encoder
+    context = _faithful_context(prepared, encoder_bytes, decoder.SerializeToString())
     if context is None:
         log.warning("splitting %s changes its audio; voiced whole", prepared.name)
         return False
@@ -132,7 +136,7 @@ def split_model(prepared: Path, files: SplitFiles) -> bool:
     with atomic_path(files.decoder) as tmp:
         onnx.save(decoder, str(tmp))
     with atomic_path(files.encoder) as tmp:  # last: its presence says the split is whole
-        onnx.save(encoder, str(tmp))
+        tmp.write_bytes(encoder_bytes)
     log.info(
         "split %s's decoder off (%d frames of context) in %.1f s",
         prepared.name,
@@ -143,9 +147,9 @@ def split_model(prepared: Path, files: SplitFiles) -> bool:
 
 
 def _probe_feed(session: Any) -> dict[str, Any]:
-    """A sentence of 200 phoneme ids, the scales and empty noise (padded with zeros by the
-    prepared model): deterministic, long enough for several windows."""
-    ids = [1, *((i * 7) % 40 + 3 for i in range(200)), 2]
+    """A sentence of 100 phoneme ids (about 250 frames), the scales and empty noise (padded
+    with zeros by the prepared model): deterministic, long enough for a few windows."""
+    ids = [1, *((i * 7) % 40 + 3 for i in range(100)), 2]
     feed: dict[str, Any] = {
         "input": np.array([ids], dtype=np.int64),
         "input_lengths": np.array([len(ids)], dtype=np.int64),
@@ -160,19 +164,16 @@ def _probe_feed(session: Any) -> dict[str, Any]:
     return feed
 
 
-def _faithful_context(
-    model: onnx.ModelProto, encoder: onnx.ModelProto, decoder: onnx.ModelProto
-) -> int | None:
+def _faithful_context(prepared: Path, encoder: bytes, decoder: bytes) -> int | None:
     """Frames of context that make the split decode the whole model's samples: the
     decoder's receptive field (:func:`receptive_field`) plus :data:`MARGIN`, checked on a
     probe sentence against the whole model to :data:`TOLERANCE`, doubled (up to
     :data:`MAX_CONTEXT`) while it is not; None when no context does."""
-    whole = _open(model.SerializeToString())
-    halves = SplitSession(
-        _open(encoder.SerializeToString()), _open(decoder.SerializeToString()), MAX_CONTEXT
-    )
+    whole = _open(str(prepared))
     feed = _probe_feed(whole)
     expected = whole.run([OUTPUT], feed)[0]
+    del whole
+    halves = SplitSession(_open(encoder), _open(decoder), MAX_CONTEXT)
     between = dict(zip(halves.between, halves.encoder.run(halves.between, feed), strict=True))
     context = receptive_field(halves, between) + MARGIN
     while context <= MAX_CONTEXT:
@@ -209,7 +210,7 @@ def receptive_field(halves: SplitSession, between: dict[str, Any]) -> int:
     return int(max(middle - moved.min(), moved.max() - middle))
 
 
-def _open(model: bytes) -> Any:
+def _open(model: bytes | str) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
