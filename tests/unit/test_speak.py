@@ -349,6 +349,13 @@ READING_TOKENS = [
         "call 1-877-382-4357 now",
         "call one, eight seven seven, three eight two, four three five seven now",
     ),
+    ("call us at 555-1234.", "call us at five five five, one two three four."),
+    ("Fax: 555-0199", "Fax: five five five, zero one nine nine"),
+    ("pages 200-1500 are gone", "pages two hundred to fifteen hundred are gone"),
+    (
+        "ISBN 978-3-16-148410-0 is",
+        "I S B N nine seven eight, three, one six, one four eight four one zero, zero is",
+    ),
     ("Hall for 3 and 10 March.", "Hall for the third and tenth of March."),
     ("comet 81P/Wild is", "comet eighty-one P Wild is"),
     ("build add.c into /out/add.js", "build add dot c into slash out slash add dot js"),

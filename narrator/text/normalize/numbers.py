@@ -208,14 +208,30 @@ def speak_phone_numbers(text: str) -> str:
     """Phone numbers digit by digit, a pause between groups: "one eight seven seven, three …".
 
     Why: read as numbers, ``1-877-382-4357`` becomes ranges and thousands.  Runs before
-    the range rule.  Fails: other countries' formats (``+44 1392 885680``) are read as
-    numbers; a plain ``555-1234`` stays a range.
+    the range rule.  A seven-digit ``555-1234`` is a phone number after a word that says so
+    ("call", "phone", "fax", "number" …), and four or more hyphenated digit groups (an
+    ISBN) are read the same way.  Fails: other countries' formats (``+44 1392 885680``) are
+    read as numbers; a bare ``555-1234`` stays a range.
     """
 
-    def repl(m: re.Match[str]) -> str:
-        groups = re.findall(r"\d+|[A-Z]+", m.group(0))
+    def repl(m: re.Match[str] | str) -> str:
+        found = m if isinstance(m, str) else m.group(0)
+        groups = re.findall(r"\d+|[A-Z]+", found)
         return ", ".join(
             " ".join(number_words(int(d)) for d in g) if g.isdigit() else g for g in groups
         )
 
-    return PHONE.sub(repl, text)
+    text = PHONE.sub(repl, text)
+    text = LOCAL_PHONE.sub(lambda m: m.group(1) + repl(m.group(2)), text)
+    return DIGIT_GROUPS.sub(lambda m: repl(m.group(0)), text)
+
+
+LOCAL_PHONE: Final[re.Pattern[str]] = re.compile(
+    r"(?i)(\b(?:call|phone|telephone|tel\.?|fax|dial|text|hotline|line|number)"
+    r"(?:\s+(?:us|me|them|him|her))?(?:\s+(?:at|on))?:?\s+)(\d{3}-\d{4})(?![\w-])"
+)
+"""A seven-digit number after a word that says it is one: ``call 555-1234``."""
+
+DIGIT_GROUPS: Final[re.Pattern[str]] = re.compile(r"(?<![\w.,/-])\d+(?:-\d+){3,}(?![\w/-])")
+"""Four or more groups of digits joined by hyphens: an ISBN (``978-3-16-148410-0``), a
+part or account number; never a date or a range (dates have three groups and run before)."""
