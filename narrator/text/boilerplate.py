@@ -99,6 +99,12 @@ BOILERPLATE_RULES: tuple[Rule, ...] = (
         r"\((?:[^()]*[\s/])?(photo|image|picture|illustration)s?\b[^()]*\)\.?$",
         40,
     ),
+    _rule(  # "Tina McKenzie. Image: Australian Paralympic Committee."
+        "caption ending in a credit",
+        r"[.!?]\s+(photo|image|picture|illustration)s?( credit)?\s*:\s*"
+        r"(?-i:[A-Z][\w.&'/-]*(\s+([A-Z][\w.&'/-]*|of|the|and|for|via|/))*)\.?$",
+        15,
+    ),
     _rule(
         "accessibility link",
         r"^skip (directly )?to (main |site |page )?(content|navigation|main|footer|search)\b"

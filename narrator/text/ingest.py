@@ -350,7 +350,13 @@ def _describe(blocks: list[Block]) -> str:
 
 
 def _title_from_stem(path: Path) -> str:
-    words = re.sub(r"[_-]+", " ", path.stem).split()
+    """A title from the file's name: ``04_wikinews_interview.txt`` → "wikinews interview".
+
+    A leading date or zero-padded number (``2024-05-01-``, ``04_``: what static-site
+    generators and people numbering their files put first) orders files, it is not part of
+    the title; ``101_dalmatians`` and ``3-body-problem`` keep theirs."""
+    stem = re.sub(r"^(?:\d{4}[-_.]\d{1,2}[-_.]\d{1,2}|0\d{1,3})[-_. ]+(?=\D)", "", path.stem)
+    words = re.sub(r"[_-]+", " ", stem).split()
     return " ".join(words) or path.stem
 
 

@@ -284,6 +284,7 @@ APPEALS = [
     pytest.param("Advertisement", id="advertisement"),
     pytest.param("Photo: Jane Doe / Reuters", id="photo-credit"),
     pytest.param("Image credit: NASA", id="image-credit"),
+    pytest.param("Tina McKenzie. Image: Australian Paralympic Committee.", id="caption-credit"),
     pytest.param("Skip to main content", id="skip-link"),
     pytest.param("From Wikivoyage, the free travel guide", id="site-tagline"),
     pytest.param("This article is archived and can no longer be edited.", id="archive"),
@@ -412,6 +413,29 @@ def test_long_title_slug_is_cut_at_a_word(tmp_path: Path) -> None:
 def test_title_without_letters_falls_back_to_file_stem(tmp_path: Path) -> None:
     article = read_article(_write(tmp_path, "!!! ???\n\nBody.\n", "My Story.txt"))
     assert article.slug == "my-story"
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("04_harbour_report.txt", "harbour report"),
+        ("2024-05-01-harbour-report.txt", "harbour report"),
+        ("101_dalmatians.txt", "101 dalmatians"),
+        ("3-body-problem.txt", "3 body problem"),
+    ],
+)
+def test_a_file_names_order_number_is_not_part_of_its_title(
+    tmp_path: Path, name: str, title: str
+) -> None:
+    body = "The harbour was quiet by midnight.\n\nThe boats came in at dawn.\n"
+    article = read_article(_write(tmp_path, body, name.replace(".txt", ".md")))
+    assert article.title == title
+
+
+def test_a_sentence_that_mentions_an_image_is_not_a_credit(tmp_path: Path) -> None:
+    text = "Title\n\nThe team won. Image: that was how the coach put it to the crowd.\n\nMore.\n"
+    article = read_article(_write(tmp_path, text))
+    assert article.dropped == ()
 
 
 # --- Markdown ------------------------------------------------------------------------------
