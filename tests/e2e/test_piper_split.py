@@ -21,7 +21,7 @@ from narrator.voice.backends.piper import (
     default_model_path,
     load_voice,
 )
-from narrator.voice.backends.piper_model import MODEL_DIR_ENV, prepared_model
+from narrator.voice.backends.piper_model import MODEL_DIR_ENV, models_info, prepared_model
 from narrator.voice.backends.piper_noise import SteadySynthesizer
 from narrator.voice.backends.piper_split import (
     CONTEXT_KEY,
@@ -102,6 +102,9 @@ def test_a_split_voice_voices_a_long_sentence_in_one_call(private_dir: Path) -> 
     assert halves.encoder.is_file() and halves.decoder.is_file()
     # onnxruntime's optimized copy of the whole model is not kept beside the halves.
     assert not list(private_dir.glob(f"{prepared_model(default_model_path()).stem}-ort-*"))
+    info = models_info(private_dir)  # what `narrator cache info` says: one voice, every file
+    assert info.models == 1
+    assert info.bytes == sum(path.stat().st_size for path in private_dir.glob("*.onnx*"))
 
 
 def test_a_voice_without_a_named_decoder_is_voiced_whole(private_dir: Path, tmp_path: Path) -> None:

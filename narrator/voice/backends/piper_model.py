@@ -344,7 +344,9 @@ def models_info(folder: Path | None = None) -> ModelsInfo:
         for path in folder.glob(f"*-{TRANSFORM}-v*.onnx*"):
             with contextlib.suppress(OSError):
                 size += path.stat().st_size  # with onnxruntime's optimized copies ("-ort-")
-                count += "-ort-" not in path.name and path.suffix == ".onnx"
+                # a prepared model, not onnxruntime's copy ("-ort-") or a half ("-split")
+                own = "-ort-" not in path.name and "-split" not in path.name
+                count += path.suffix == ".onnx" and own
     return ModelsInfo(folder, count, size)
 
 
