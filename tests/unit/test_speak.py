@@ -349,6 +349,8 @@ READING_TOKENS = [
         "call 1-877-382-4357 now",
         "call one, eight seven seven, three eight two, four three five seven now",
     ),
+    ("WASHINGTON, D.C.–Speaker Pelosi said", "Washington, D C, Speaker Pelosi said"),
+    ("the Michelson–Morley experiment", "the Michelson-Morley experiment"),
     ("call us at 555-1234.", "call us at five five five, one two three four."),
     ("Fax: 555-0199", "Fax: five five five, zero one nine nine"),
     ("pages 200-1500 are gone", "pages two hundred to fifteen hundred are gone"),

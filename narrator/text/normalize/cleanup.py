@@ -19,10 +19,13 @@ def clean_unicode(text: str) -> str:
 
     Why: scraped text carries U+2060 word joiners, NBSPs and soft hyphens that
     split words for espeak (the lists are in :mod:`narrator.text.chars`), and
-    curly quotes that other rules would have to match twice.  Fails: nothing
-    known; a deliberately decomposed accent is composed.
+    curly quotes that other rules would have to match twice.  An en dash glued between an
+    abbreviation of dotted capitals and a capital (a dateline: ``D.C.–Speaker Pelosi``) is a
+    dash, made an em dash here, before the abbreviation loses its stop (else it is read
+    as a hyphen: "D C-Speaker").  Fails: a deliberately decomposed accent is composed.
     """
     text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"(?<=\b[A-Z]\.[A-Z]\.)\u2013(?=[A-Z])", " \u2014 ", text)
     text = drop_invisible(text)
     text = ODD_SPACES_RE.sub(" ", text)
     text = text.translate(_QUOTES)
