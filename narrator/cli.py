@@ -623,7 +623,11 @@ def cache_info(ctx: click.Context, cache_dir: Path | None, max_size: str | None)
         f"{info.chunks} encoded episode chunks, {info.chunk_bytes / 1e6:.1f} MB; {use}"
     )
     models = models_info()
-    click.echo(f"{models.path}: {models.models} prepared voice models, {models.bytes / 1e6:.1f} MB")
+    plural = "" if models.models == 1 else "s"
+    click.echo(
+        f"{models.path}: {models.models} prepared voice model{plural}, "
+        f"{models.bytes / 1e6:.1f} MB (with onnxruntime's optimized copies)"
+    )
     if info.old_bytes:
         click.echo(
             f"{format_size(info.old_bytes)} of the cache are folders of an older narrator, "
