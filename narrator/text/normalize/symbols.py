@@ -87,7 +87,8 @@ FRACTION_DENOMINATORS: Final[dict[int, tuple[str, str]]] = {
 def expand_slashes(text: str) -> str:
     """``24/7``, ``9/11``, ``2/3`` → "two thirds", ``and/or``, ``Muslim / non-Muslim`` → "or".
 
-    Why: espeak says "slash".  Two single capitals (``I/O``) are spelled.  Fails: a
+    Why: espeak says "slash".  Two single capitals (``I/O``) are spelled; two acronyms
+    (``TCP/IP``) are one name; versions (``ARMv7/8/9``) are said with "slash".  Fails: a
     slash meaning "per" in prose
     ("$5/month") reads "five dollars or month"; fractions are only read as such
     for denominators up to ten.
@@ -104,6 +105,12 @@ def expand_slashes(text: str) -> str:
 
     text = re.sub(r"(?<![\w/.])(\d+)/(\d+)(?![\w/])", frac, text)
     text = re.sub(r"\b([A-Z])/([A-Z])\b", r"\1 \2", text)  # I/O, A/B: letters, not "or"
+    # TCP/IP, AC/DC: one name of two acronyms, not a choice between them.
+    text = re.sub(r"\b([A-Z]{2,5})/(?=[A-Z]{2,5}\b)", r"\1 ", text)
+    # ARMv7/8/9: versions of one thing, said "slash".
+    text = re.sub(
+        r"(?<=[A-Za-z]v\d)((?:/\d+)+)\b", lambda m: m.group(1).replace("/", " slash "), text
+    )
     text = re.sub(r"(?<=\d[A-Za-z])/(?=[A-Za-z])", " ", text)  # comet 81P/Wild: a designation
     text = re.sub(r"(?<=[^\W\d_])\s*/\s*(?=[^\W\d_])", " or ", text)
     return re.sub(r"\s/\s", ", ", text)
