@@ -57,7 +57,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -185,26 +185,30 @@ def prepared_model(path: Path) -> Path:
         return path
 
 
-def discard_prepared(
-    prepared: Path, original: Path, reason: object, instead: str = "the original"
-) -> None:
+def discard_prepared(prepared: Path, original: Path, reason: object) -> None:
     """Delete a prepared model onnxruntime could not load; the next load prepares it again.
 
     Does nothing if ``prepared`` is the original model itself.
     """
     if prepared == original or prepared.resolve() == original.resolve():
         return
-    log.warning(
-        "prepared copy %s of Piper voice %s is damaged (%s); deleted it, using %s",
-        prepared,
-        original,
-        _reason(reason),
-        instead,
+    discard_files(
+        f"prepared copy {prepared} of Piper voice {original}",
+        reason,
+        "using the original",
+        [prepared],
     )
-    try:
-        prepared.unlink(missing_ok=True)
-    except OSError as exc:
-        log.warning("cannot delete %s: %s", prepared, exc)
+
+
+def discard_files(what: str, reason: object, instead: str, paths: Sequence[Path]) -> None:
+    """Say that ``what`` is damaged (because of ``reason``) and what is used ``instead``, and
+    delete its ``paths``: every damaged model file goes this way, to be made again."""
+    log.warning("%s is damaged (%s); deleted it, %s", what, _reason(reason), instead)
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot delete %s: %s", path, exc)
 
 
 def _machine_key(runtime_version: str) -> str:
@@ -311,17 +315,12 @@ def _remove_older_formats(target: Path) -> None:
 def discard_optimized(optimized: Path, reason: object) -> None:
     """Delete an optimized copy onnxruntime could not load, and its weights; the next load
     optimizes the prepared model again."""
-    log.warning(
-        "optimized copy %s of a Piper voice is damaged (%s); deleted it, using the model it "
-        "was made from (optimizing it again next time)",
-        optimized,
-        _reason(reason),
+    discard_files(
+        f"optimized copy {optimized} of a Piper voice",
+        reason,
+        "using the model it was made from (optimizing it again next time)",
+        [optimized, weights_file(optimized)],
     )
-    for path in (optimized, weights_file(optimized)):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("cannot delete %s: %s", path, exc)
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,14 @@ def noise_inputs(session: Any) -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda name: int(name[len(NOISE_INPUT) :])))
 
 
+def empty_noise(session: Any) -> dict[str, npt.NDArray[np.float32]]:
+    """Empty tensors for a session's noise inputs (:func:`noise_inputs`): the model pads
+    them with zeros, so a run fed these has no noise at all."""
+    values = (*session.get_inputs(), *session.get_overridable_initializers())
+    ranks = {value.name: len(value.shape) for value in values}
+    return {name: np.zeros((0,) * ranks[name], dtype=np.float32) for name in noise_inputs(session)}
+
+
 def sentence_seed(identity: str, phoneme_ids: Sequence[int]) -> int:
     """The noise seed of one sentence: a hash of the voice identity and its phoneme ids.
 
@@ -225,9 +233,7 @@ class SteadySynthesizer:
     def __init__(self, voice: PiperVoice) -> None:
         self.voice = voice
         self.inputs = noise_inputs(voice.session)
-        values = (*voice.session.get_inputs(), *voice.session.get_overridable_initializers())
-        ranks = {value.name: len(value.shape) for value in values}
-        self._empty = {name: np.zeros((0,) * ranks[name], dtype=np.float32) for name in self.inputs}
+        self._empty = empty_noise(voice.session)
         self._outputs = [voice.session.get_outputs()[0].name]
         self._outputs += [f"{NOISE_SHAPE_OUTPUT}{name[len(NOISE_INPUT) :]}" for name in self.inputs]
         self._lock = threading.Lock()

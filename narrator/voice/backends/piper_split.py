@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from narrator.build.atomic import atomic_path
+from narrator.voice.backends.piper_model import discard_files, folder_lock
+from narrator.voice.backends.piper_noise import empty_noise
 
 if TYPE_CHECKING:
     import onnx
@@ -74,13 +76,17 @@ class SplitFiles:
 
     encoder: Path
     decoder: Path
+    whole: Path
+    """An empty file that says the model cannot be split (it is voiced whole)."""
 
 
 def split_files(prepared: Path) -> SplitFiles:
     """Where the halves of ``prepared`` are (or will be) kept."""
     stem = f"{prepared.stem}-split{SPLIT_VERSION}"
     return SplitFiles(
-        prepared.with_name(f"{stem}-encoder.onnx"), prepared.with_name(f"{stem}-decoder.onnx")
+        prepared.with_name(f"{stem}-encoder.onnx"),
+        prepared.with_name(f"{stem}-decoder.onnx"),
+        prepared.with_name(f"{stem}-whole"),
     )
 
 
@@ -155,13 +161,9 @@ def _probe_feed(session: Any) -> dict[str, Any]:
         "input_lengths": np.array([len(ids)], dtype=np.int64),
         "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),
     }
-    values = (*session.get_inputs(), *session.get_overridable_initializers())
-    for value in values:
-        if value.name == "sid":
-            feed["sid"] = np.array([0], dtype=np.int64)
-        elif value.name not in feed and value.type == "tensor(float)":
-            feed[value.name] = np.zeros((0,) * len(value.shape), dtype=np.float32)
-    return feed
+    if "sid" in {value.name for value in session.get_inputs()}:
+        feed["sid"] = np.array([0], dtype=np.int64)
+    return {**feed, **empty_noise(session)}
 
 
 def _faithful_context(prepared: Path, encoder: bytes, decoder: bytes) -> int | None:
@@ -293,23 +295,20 @@ def ensure_split(prepared: Path) -> SplitFiles | None:
     one process splits and the others wait); None when it is voiced whole, a model that
     cannot be split faithfully (remembered by an empty ``…-whole`` file). Raises what onnx
     or onnxruntime raise for a model they cannot read (the caller then tries it whole)."""
-    from narrator.voice.backends.piper_model import folder_lock
-
     files = split_files(prepared)
-    whole = files.encoder.with_name(files.encoder.name.replace("-encoder.onnx", "-whole"))
     if files.encoder.is_file() and files.decoder.is_file():
         return files
-    if whole.exists():
+    if files.whole.exists():
         return None
     with folder_lock(prepared.parent):
         if files.encoder.is_file() and files.decoder.is_file():
             return files
-        if whole.exists():
+        if files.whole.exists():
             return None
         if split_model(prepared, files):
             _remove_whole_copies(prepared)
             return files
-        whole.touch()
+        files.whole.touch()
         return None
 
 
@@ -327,13 +326,9 @@ def _remove_whole_copies(prepared: Path) -> None:
 
 def discard_split(files: SplitFiles, reason: object) -> None:
     """Delete halves onnxruntime could not load; the next load splits the model again."""
-    log.warning(
-        "split model %s is damaged (%s); deleted it, voicing the model whole",
-        files.encoder,
+    discard_files(
+        f"split model {files.encoder}",
         reason,
+        "voicing the model whole",
+        [files.encoder, files.decoder],
     )
-    for path in (files.encoder, files.decoder):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("cannot delete %s: %s", path, exc)
