@@ -16,14 +16,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from narrator.text.normalize.numbers import number_words
+from narrator.text.normalize.numbers import digit_words, number_words
 
 _DIGITS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-
-
-def digit_words(digits: str) -> str:
-    """Digit by digit: ``21626`` → "two one six two six"."""
-    return " ".join(_DIGITS[int(d)] for d in digits)
 
 
 def _pair(digits: str) -> str:

@@ -178,7 +178,7 @@ def expand_numbers(text: str) -> str:
     text = re.sub(r"(?<=\d)\.(?=\d{3},)", ",", text)  # 1.428,000 typo for 1,428,000
     text = re.sub(  # ISBNs, phone numbers: digit by digit
         r"(?<![\w.,])\d{7,}(?![\w.,]\d)",
-        lambda m: " ".join(number_words(int(d)) for d in m.group(0)),
+        lambda m: digit_words(m.group(0)),
         text,
     )
     return re.sub(rf"(?<![\w])(?:{NUMBER})(?![\d])", repl, text)
@@ -214,16 +214,18 @@ def speak_phone_numbers(text: str) -> str:
     read as numbers; a bare ``555-1234`` stays a range.
     """
 
-    def repl(m: re.Match[str] | str) -> str:
-        found = m if isinstance(m, str) else m.group(0)
-        groups = re.findall(r"\d+|[A-Z]+", found)
-        return ", ".join(
-            " ".join(number_words(int(d)) for d in g) if g.isdigit() else g for g in groups
-        )
+    def groups(number: str) -> str:
+        found = re.findall(r"\d+|[A-Z]+", number)
+        return ", ".join(digit_words(g) if g.isdigit() else g for g in found)
 
-    text = PHONE.sub(repl, text)
-    text = LOCAL_PHONE.sub(lambda m: m.group(1) + repl(m.group(2)), text)
-    return DIGIT_GROUPS.sub(lambda m: repl(m.group(0)), text)
+    text = PHONE.sub(lambda m: groups(m.group(0)), text)
+    text = LOCAL_PHONE.sub(lambda m: m.group(1) + groups(m.group(2)), text)
+    return DIGIT_GROUPS.sub(lambda m: groups(m.group(0)), text)
+
+
+def digit_words(digits: str) -> str:
+    """Digit by digit: ``21626`` → "two one six two six"."""
+    return " ".join(number_words(int(d)) for d in digits)
 
 
 LOCAL_PHONE: Final[re.Pattern[str]] = re.compile(
