@@ -405,6 +405,11 @@ def test_party_state_tags_are_read_out_and_end_no_sentence(written: str, spoken:
 IDENTIFIERS = [
     case("The 747 landed.", "The seven forty-seven landed.", "boeing-after-the"),
     case("a 737 MAX crashed", "a seven thirty-seven Max crashed", "boeing-max"),
+    case(
+        "The 747 and a 737 MAX landed.",
+        "The seven forty-seven and a seven thirty-seven Max landed.",
+        "boeing-and-a-word",
+    ),
     case("Boeing 737 MAX 9", "Boeing seven thirty-seven Max nine", "maker-max"),
     case("the A320 fleet", "the A-three twenty fleet", "airbus-letter-code"),
     case("the Boeing 787 Dreamliner", "the Boeing seven eighty-seven Dreamliner", "maker"),
@@ -444,6 +449,10 @@ NOT_IDENTIFIERS = [
     case("in 737 cases", "in seven hundred thirty-seven cases", "bare-7x7"),
     case("the 737,000 people", "the seven hundred thirty-seven thousand people", "thousands"),
     case("Boeing 450 workers", "Boeing four hundred fifty workers", "maker-then-count"),
+    case("the 737 or 800 seats", "the seven hundred thirty-seven or eight hundred seats", "or-n"),
+    case(
+        "Boeing 450 and 500 workers", "Boeing four hundred fifty and five hundred workers", "and-n"
+    ),
     case("pages 22-506", "pages twenty-two to five hundred six", "range-without-context"),
     case("number 10-15 times", "number ten to fifteen times", "range-after-number"),
     case("Route 66", "Route sixty-six", "two-digits"),

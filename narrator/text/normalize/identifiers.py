@@ -99,23 +99,31 @@ _VARIANT: Final[str] = r"(?P<variant>-\d{1,4})?(?P<suffix>s|neo|NEO|MAX|ER|LR|X|
 _MAKER_ALT: Final[str] = "|".join(sorted(MAKERS))
 _MAKER_MODEL: Final[re.Pattern[str]] = re.compile(
     rf"\b(?P<maker>{_MAKER_ALT})(?P<poss>'s)?\s+(?P<prefix>[A-Z]{{1,3}}-?|[A-Z][a-z]-)?"
-    rf"(?P<num>\d{{2,4}}){_VARIANT}\b(?![.,]\d)(?P<max>\s+MAX\b)?(?=(?:\s+(?P<next>[\w'-]+))?)"
+    rf"(?P<num>\d{{2,4}}){_VARIANT}\b(?![.,]\d)(?P<max>\s+MAX\b)?"
+    r"(?=(?:\s+(?P<next>[\w'-]+)(?:\s+(?P<then>\S+))?)?)"
 )
 _BOEING_BARE: Final[re.Pattern[str]] = re.compile(
     rf"(?<![\d.,])\b(?:(?P<det>{DETERMINERS})\s+)?(?P<num>7[0-8]7){_VARIANT}\b(?![.,]\d)"
-    r"(?P<after>\s+(?P<next>[\w'-]+))?"
+    r"(?P<after>\s+(?P<next>[\w'-]+)(?:(?=\s+(?P<then>\S+)))?)?"
 )
 _COUNT_NOUN: Final[re.Pattern[str]] = re.compile(
-    r"[a-z]+[^s'\W]s|people|men|women|children|staff|police|feet|miles|more|or|to|and"
+    r"[a-z]+[^s'\W]s|people|men|women|children|staff|police|feet|miles|more"
 )
 """A word after a number that makes it a count: a lower-case plural ("the 777 employees",
-not "ss"), a plural without ``s``, or a second number ("the 737 or 800 seats")."""
+not "ss") or a plural without ``s``."""
+
+_JOINS: Final[frozenset[str]] = frozenset({"or", "to", "and"})
+"""Words that make a number a count when a second number follows ("the 737 or 800 seats");
+followed by anything else ("the 747 and a 737 MAX") they say nothing."""
 
 _VERBS_IN_S: Final[frozenset[str]] = frozenset({"is", "was", "has", "does", "flies", "carries"})
 """Verbs that look like plurals: "the 747 was" is the aircraft."""
 
 
-def _is_count(next_word: str | None) -> bool:
+def _is_count(next_word: str | None, then: str | None) -> bool:
+    """Whether the words after a number (``next_word``, then ``then``) make it a count."""
+    if next_word in _JOINS:
+        return bool(then and then[0].isdigit())
     return bool(next_word and _COUNT_NOUN.fullmatch(next_word) and next_word not in _VERBS_IN_S)
 
 
@@ -141,7 +149,7 @@ def speak_model_numbers(text: str) -> str:
 
     def maker(m: re.Match[str]) -> str:
         if not (m.group("prefix") or m.group("variant") or m.group("suffix")) and _is_count(
-            m.group("next")
+            m.group("next"), m.group("then")
         ):
             return m.group(0)  # "Boeing 450 workers"
         prefix = m.group("prefix") or ""
@@ -155,7 +163,7 @@ def speak_model_numbers(text: str) -> str:
     def boeing(m: re.Match[str]) -> str:
         nxt = m.group("next") or ""
         named = m.group("suffix") or nxt in AIRCRAFT_AFTER  # "747s", "737 MAX"
-        if not named and (not m.group("det") or _is_count(nxt)):
+        if not named and (not m.group("det") or _is_count(nxt, m.group("then"))):
             return m.group(0)
         det = f"{m.group('det')} " if m.group("det") else ""
         spoken = _model(m.group("num"), m.group("variant"), m.group("suffix"))
